@@ -1,0 +1,793 @@
+"""``BaseServiceClient`` and ``AsyncBaseServiceClient``: the only sync/async twins.
+
+A call flows one way: ``_ClientCore.prepare`` validates and builds it (no I/O), the twin's
+``_attempt`` does the I/O for one attempt, ``_ClientCore`` classifies the answer (pure), and
+only when an attempt fails does a per-call tenacity ``Retrying`` take over. The fast path
+(first attempt succeeds) therefore pays for no retry machinery at all; the twins differ only
+in ``await`` and in how they wait.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+import tenacity
+from pydantic import BaseModel
+from pydantic_core import to_json
+from typing_extensions import Self
+
+from nilecare_clients import _testmode
+from nilecare_clients._config import ServiceConfig
+from nilecare_clients._correlation import get_correlation_id, get_deadline, new_correlation_id
+from nilecare_clients._decisions import (
+    RetryDecision,
+    build_path,
+    decide_retry,
+    error_from_response,
+    is_breaker_failure,
+    is_repeatable,
+    proves_not_processed,
+)
+from nilecare_clients._envelope import DataIsNull, EnvelopeMismatch, parse_data
+from nilecare_clients._errors import (
+    AuthenticationError,
+    BulkheadFullError,
+    CircuitOpenError,
+    InvalidRequestError,
+    NotFoundError,
+    OutcomeUnknownError,
+    ResponseValidationError,
+    ServiceError,
+    ServiceTimeoutError,
+)
+from nilecare_clients._log import emit
+from nilecare_clients._resilience.registry import state_for
+from nilecare_clients._transport import (
+    build_async_client,
+    build_sync_client,
+    map_transport_error,
+    timeout_for,
+)
+
+__all__ = ["AsyncBaseServiceClient", "BaseServiceClient", "HealthStatus"]
+
+T = TypeVar("T")
+_WRITE_METHODS = frozenset({"POST", "PATCH"})
+
+
+@dataclass(frozen=True)
+class HealthStatus:
+    """A liveness probe's result: healthy only on a 200 from the health route (I23)."""
+
+    service: str
+    ok: bool
+    status_code: int | None
+    latency_ms: float
+    breaker_state: str
+    error: str | None = None
+
+
+class _Call:
+    """One logical call: built once, reused by every attempt (same correlation id and key)."""
+
+    __slots__ = (
+        "auth_refreshed",
+        "content",
+        "correlation_id",
+        "deadline",
+        "envelope_key",
+        "headers",
+        "idempotency_key",
+        "method",
+        "null_is_not_found",
+        "params",
+        "repeatable",
+        "response_model",
+        "retries",
+        "route",
+        "url",
+    )
+
+    auth_refreshed: bool
+    content: bytes | None
+    correlation_id: str
+    deadline: float
+    envelope_key: str | None
+    headers: dict[str, str]
+    idempotency_key: str | None
+    method: str
+    null_is_not_found: bool
+    params: dict[str, Any] | None
+    repeatable: bool
+    response_model: Any
+    retries: int
+    route: str
+    url: str
+
+    def __init__(self) -> None:
+        self.retries = 0
+        self.auth_refreshed = False
+
+
+class _ClientCore:
+    """Everything about a call that does no I/O, shared by the sync and async clients."""
+
+    def __init__(self, config: ServiceConfig) -> None:
+        self.config = config
+        self.service = config.name
+        shared = state_for(config)
+        self.breaker = shared.breaker
+        self.budget = shared.budget
+        self.bulkhead = shared.bulkhead
+        self.retry = config.retry
+        self.timeout = timeout_for(config)
+        headers = {"Accept": "application/json", "User-Agent": config.user_agent}
+        headers.update(config.headers)
+        if config.api_key is not None:
+            headers["X-API-Key"] = config.api_key.get_secret_value()
+        self.static_headers = headers
+        self.token_provider = config.token_provider
+
+    # -- building a call (pure) -----------------------------------------------------------
+    def prepare(
+        self,
+        method: str,
+        route: str,
+        *,
+        path_params: Mapping[str, object] | None,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        headers: Mapping[str, str] | None,
+        idempotency_key: str | None,
+        response_model: Any,
+        envelope_key: str | None,
+        null_is_not_found: bool,
+    ) -> _Call:
+        call = _Call()
+        call.method = method = method.upper()
+        call.route = route
+        call.url = self.config.base_url + build_path(route, path_params)
+        call.params = {k: v for k, v in params.items() if v is not None} if params else None
+        call.response_model = response_model
+        call.envelope_key = envelope_key
+        call.null_is_not_found = null_is_not_found
+        call.correlation_id = cid = get_correlation_id() or new_correlation_id()
+        out = dict(self.static_headers)
+        out["X-Correlation-ID"] = cid
+        out["X-Request-ID"] = cid
+        if headers:
+            for name, value in headers.items():
+                if any(c in value for c in "\r\n\x00") or any(c in name for c in "\r\n\x00:"):
+                    raise InvalidRequestError(
+                        f"header {name.strip()[:40]!r} holds a forbidden character"
+                    )
+                out[name] = value
+        if json is None:
+            call.content = None
+        else:
+            call.content = self._encode(json)
+            out["Content-Type"] = "application/json"
+        key = idempotency_key or out.get("Idempotency-Key")
+        if key is not None:
+            out["Idempotency-Key"] = key
+        call.idempotency_key = key
+        call.headers = out
+        call.repeatable = is_repeatable(
+            method, key is not None, self.config.idempotency_keys_honoured
+        )
+        now = self.retry.clock()
+        deadline = now + self.config.deadline
+        scoped = get_deadline()
+        if scoped is not None:
+            deadline = min(deadline, now + (scoped - time.monotonic()))
+        call.deadline = deadline
+        self.budget.record_request()
+        return call
+
+    @staticmethod
+    def _encode(body: Any) -> bytes:
+        try:
+            if isinstance(body, BaseModel):
+                return body.model_dump_json(by_alias=True, exclude_none=True).encode()
+            return to_json(body, by_alias=True)
+        except Exception as exc:  # pydantic_core raises PydanticSerializationError
+            raise InvalidRequestError(
+                f"request body is not JSON-serialisable ({type(exc).__name__})"
+            ) from None
+
+    # -- one attempt ----------------------------------------------------------------------
+    def admit(self, call: _Call) -> bool:
+        """Deadline and breaker checks before any I/O; returns whether this is a probe."""
+        if call.deadline - self.retry.clock() <= 0:
+            raise ServiceTimeoutError(
+                service=self.service,
+                method=call.method,
+                path_template=call.route,
+                correlation_id=call.correlation_id,
+                detail="deadline exceeded",
+                request_sent=False,
+            )
+        admitted, probe, wait = self.breaker.admit()
+        if not admitted:
+            emit(
+                "debug",
+                "nilecare_clients.circuit_rejected",
+                service=self.service,
+                method=call.method,
+                route=call.route,
+                correlation_id=call.correlation_id,
+            )
+            raise CircuitOpenError(
+                service=self.service,
+                method=call.method,
+                path_template=call.route,
+                correlation_id=call.correlation_id,
+                retry_after=wait,
+                detail="circuit open",
+                request_sent=False,
+            )
+        return probe
+
+    def bulkhead_full(self, call: _Call, probe: bool) -> BulkheadFullError:
+        self.breaker.record_neutral(probe)
+        return BulkheadFullError(
+            service=self.service,
+            method=call.method,
+            path_template=call.route,
+            correlation_id=call.correlation_id,
+            detail=f"more than {self.bulkhead.limit} calls in flight",
+            request_sent=False,
+        )
+
+    def build_request(
+        self, http: httpx.Client | httpx.AsyncClient, call: _Call, attempt: int, token: str | None
+    ) -> httpx.Request:
+        headers = call.headers
+        left = call.deadline - self.retry.clock()
+        headers["X-Request-Deadline-Ms"] = str(max(1, int(left * 1000)))
+        if call.retries:
+            headers["X-Retry-Attempt"] = str(call.retries)
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        timeout = self.timeout if left >= self._longest_timeout else timeout_for(self.config, left)
+        return http.build_request(
+            call.method,
+            call.url,
+            params=call.params,
+            content=call.content,
+            headers=headers,
+            timeout=timeout,
+        )
+
+    @property
+    def _longest_timeout(self) -> float:
+        c = self.config
+        return max(c.connect_timeout, c.read_timeout, c.write_timeout, c.pool_timeout)
+
+    def on_transport_error(
+        self, call: _Call, exc: Exception, attempt: int, started: float, probe: bool
+    ) -> ServiceError:
+        error, unhealthy = map_transport_error(
+            exc,
+            service=self.service,
+            method=call.method,
+            path_template=call.route,
+            correlation_id=call.correlation_id,
+        )
+        if unhealthy:
+            self.breaker.record_failure(probe)
+        else:
+            self.breaker.record_neutral(probe)
+        return self._finish_error(call, error, attempt, started)
+
+    def on_response(
+        self,
+        call: _Call,
+        status: int,
+        headers: Mapping[str, str],
+        content: bytes,
+        attempt: int,
+        started: float,
+        probe: bool,
+    ) -> Any:
+        if 200 <= status < 300:
+            self.breaker.record_success(probe)
+            result = self._parse(call, status, content)
+            emit(
+                "debug",
+                "nilecare_clients.request",
+                service=self.service,
+                method=call.method,
+                route=call.route,
+                status=status,
+                attempt=attempt,
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                correlation_id=call.correlation_id,
+                outcome="success",
+            )
+            return result
+        error = error_from_response(
+            status_code=status,
+            headers=headers,
+            content=content,
+            service=self.service,
+            method=call.method,
+            path_template=call.route,
+            correlation_id=call.correlation_id,
+            now_epoch=time.time(),
+        )
+        if is_breaker_failure(status, transport_failure=False):
+            self.breaker.record_failure(probe)
+        else:
+            self.breaker.record_success(probe)
+        raise self._finish_error(call, error, attempt, started)
+
+    def _parse(self, call: _Call, status: int, content: bytes) -> Any:
+        if call.response_model is None:
+            return None
+        try:
+            return parse_data(content, call.response_model, call.envelope_key)
+        except DataIsNull:
+            if call.null_is_not_found:
+                raise NotFoundError(
+                    service=self.service,
+                    method=call.method,
+                    path_template=call.route,
+                    status_code=status,
+                    correlation_id=call.correlation_id,
+                    detail="answered 200 with data: null",
+                ) from None
+            raise self._invalid(call, status, "data is null", [], content) from None
+        except EnvelopeMismatch as exc:
+            raise self._invalid(call, status, exc.reason, exc.errors, content) from None
+
+    def _invalid(
+        self, call: _Call, status: int, reason: str, errors: list[dict[str, Any]], content: bytes
+    ) -> ResponseValidationError:
+        emit(
+            "warning",
+            "nilecare_clients.invalid_response",
+            service=self.service,
+            method=call.method,
+            route=call.route,
+            status=status,
+            correlation_id=call.correlation_id,
+            reason=reason,
+        )
+        return ResponseValidationError(
+            service=self.service,
+            method=call.method,
+            path_template=call.route,
+            status_code=status,
+            correlation_id=call.correlation_id,
+            reason=reason,
+            errors=errors,
+            body=content,
+        )
+
+    def _finish_error(
+        self, call: _Call, error: ServiceError, attempt: int, started: float
+    ) -> ServiceError:
+        if (
+            call.method in _WRITE_METHODS
+            and not call.repeatable
+            and not proves_not_processed(error)
+            and (error.status_code is None or error.status_code >= 500)
+        ):
+            # A write we may not repeat, and nothing proves it was not applied (I11, I26).
+            error = OutcomeUnknownError(
+                idempotency_key=call.idempotency_key,
+                service=error.service,
+                method=error.method,
+                path_template=error.path_template,
+                status_code=error.status_code,
+                error_code=error.error_code,
+                correlation_id=error.correlation_id,
+                retryable=False,
+                detail=error.detail,
+                body=error.body,
+            )
+        emit(
+            "warning" if error.status_code is None or error.status_code >= 500 else "info",
+            "nilecare_clients.request",
+            service=self.service,
+            method=call.method,
+            route=call.route,
+            status=error.status_code,
+            attempt=attempt,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            correlation_id=call.correlation_id,
+            outcome=type(error).__name__,
+            error_code=error.error_code,
+        )
+        return error
+
+    # -- the failure path -----------------------------------------------------------------
+    def decide(self, call: _Call, error: ServiceError) -> RetryDecision:
+        if (
+            isinstance(error, AuthenticationError)
+            and self.token_provider is not None
+            and not call.auth_refreshed
+        ):
+            call.auth_refreshed = True  # ask the provider again, once (rotated token)
+            return RetryDecision(True, 0.0, "token_refresh")
+        mode = _testmode.current()
+        retry = self.retry
+        decision = decide_retry(
+            error,
+            retries_done=call.retries,
+            max_attempts=mode.attempts or retry.max_attempts,
+            repeatable=call.repeatable,
+            now=retry.clock(),
+            deadline=call.deadline,
+            backoff_base=retry.backoff_base,
+            backoff_cap=retry.backoff_cap,
+            max_retry_after=retry.max_retry_after,
+            jitter=retry.jitter(),
+            backoff=mode.backoff,
+        )
+        if decision.retry:
+            if not self.budget.try_spend():
+                emit(
+                    "warning",
+                    "nilecare_clients.retry_budget_exhausted",
+                    service=self.service,
+                    method=call.method,
+                    route=call.route,
+                    correlation_id=call.correlation_id,
+                )
+                return RetryDecision(False, reason="budget")
+            call.retries += 1
+            emit(
+                "info",
+                "nilecare_clients.retry_scheduled",
+                service=self.service,
+                method=call.method,
+                route=call.route,
+                correlation_id=call.correlation_id,
+                attempt=call.retries + 1,
+                delay_s=round(decision.delay, 4),
+                error=type(error).__name__,
+                status=error.status_code,
+            )
+        return decision
+
+
+class _RetryController:
+    """tenacity's retry/wait callbacks for one call (tenacity keeps per-call state: #93)."""
+
+    def __init__(self, core: _ClientCore, call: _Call) -> None:
+        self._core = core
+        self._call = call
+        self._delay = 0.0
+
+    def should_retry(self, state: tenacity.RetryCallState) -> bool:
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None and outcome.failed else None
+        if not isinstance(error, ServiceError):
+            return False
+        decision = self._core.decide(self._call, error)
+        self._delay = decision.delay
+        return decision.retry
+
+    def wait(self, state: tenacity.RetryCallState) -> float:
+        return self._delay
+
+
+def _new_config(config: ServiceConfig, changes: Mapping[str, Any]) -> ServiceConfig:
+    values = {name: getattr(config, name) for name in type(config).model_fields}
+    values.update(changes)
+    return type(config)(**values)
+
+
+class _ClientBase:
+    """What both twins share besides the core: construction rules and health status shape."""
+
+    _core: _ClientCore
+
+    @property
+    def config(self) -> ServiceConfig:
+        return self._core.config
+
+    @property
+    def breaker_state(self) -> str:
+        """``"closed"``, ``"open"`` or ``"half-open"``: this service's shared breaker."""
+        return self._core.breaker.state
+
+    def _health(self, status: int | None, started: float, error: str | None) -> HealthStatus:
+        return HealthStatus(
+            service=self._core.service,
+            ok=status == 200,
+            status_code=status,
+            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            breaker_state=self._core.breaker.state,
+            error=error,
+        )
+
+    def _health_request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
+        cid = get_correlation_id() or new_correlation_id()
+        headers = dict(self._core.static_headers, **{"X-Correlation-ID": cid, "X-Request-ID": cid})
+        return http.build_request(
+            "GET",
+            self._core.config.base_url + self._core.config.health_path,
+            headers=headers,
+            timeout=self._core.timeout,
+        )
+
+    def __repr__(self) -> str:
+        core = self._core
+        return f"{type(self).__name__}(service={core.service!r}, base_url={core.config.base_url!r})"
+
+
+class BaseServiceClient(_ClientBase):
+    """Synchronous client for one NileCare service; subclass it to declare typed methods.
+
+    Every call carries the correlation id (``X-Correlation-ID`` and ``X-Request-ID``) and its
+    remaining deadline; failures are retried only when safe (see ``RetryPolicy``); the service's
+    breaker, retry budget and bulkhead are shared with every other client of the same name.
+    """
+
+    def __init__(
+        self,
+        *,
+        config: ServiceConfig,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if http_client is not None and transport is not None:
+            raise InvalidRequestError("pass http_client or transport, not both")
+        self._core = _ClientCore(config)
+        self._owns_http = http_client is None
+        self._http = http_client or build_sync_client(config, transport)
+
+    def with_options(self, **changes: Any) -> Self:
+        """A copy with some ``ServiceConfig`` fields changed, sharing the connection pool."""
+        clone = copy.copy(self)
+        clone._core = _ClientCore(_new_config(self._core.config, changes))
+        clone._owns_http = False
+        return clone
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def health_check(self) -> HealthStatus:
+        """Probe ``GET /health`` once (no retry, no breaker); never raises for an outage."""
+        started = time.perf_counter()
+        try:
+            response = self._http.send(self._health_request(self._http))
+        except httpx.HTTPError as exc:
+            return self._health(None, started, type(exc).__name__)
+        return self._health(response.status_code, started, None)
+
+    def _request(
+        self,
+        method: str,
+        path_template: str,
+        *,
+        path_params: Mapping[str, object] | None = None,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        response_model: Any = None,
+        envelope_key: str | None = None,
+        null_is_not_found: bool = False,
+    ) -> Any:
+        """Send one logical call and return ``data`` validated into ``response_model``."""
+        core = self._core
+        call = core.prepare(
+            method,
+            path_template,
+            path_params=path_params,
+            params=params,
+            json=json,
+            headers=headers,
+            idempotency_key=idempotency_key,
+            response_model=response_model,
+            envelope_key=envelope_key,
+            null_is_not_found=null_is_not_found,
+        )
+        try:
+            return self._attempt(call, 1)
+        except ServiceError as error:
+            first = error
+        controller = _RetryController(core, call)
+        retrying = tenacity.Retrying(
+            sleep=core.retry.sleep,
+            retry=controller.should_retry,
+            wait=controller.wait,
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                number = attempt.retry_state.attempt_number
+                if number == 1:
+                    raise first  # let tenacity decide on the attempt already made
+                return self._attempt(call, number)
+        raise AssertionError("unreachable: tenacity either returns or re-raises")
+
+    def _token(self) -> str | None:
+        provider = self._core.token_provider
+        if provider is None:
+            return None
+        token = provider()
+        if inspect.isawaitable(token):
+            if inspect.iscoroutine(token):
+                token.close()
+            raise InvalidRequestError("token_provider is async: use the async client")
+        return token
+
+    def _attempt(self, call: _Call, attempt: int) -> Any:
+        core = self._core
+        probe = core.admit(call)
+        try:
+            token = self._token()
+            if not core.bulkhead.acquire(core.config.pool_timeout):
+                raise core.bulkhead_full(call, probe)
+        except BulkheadFullError:
+            raise
+        except BaseException:
+            core.breaker.record_neutral(probe)
+            raise
+        started = time.perf_counter()
+        try:
+            response = self._http.send(core.build_request(self._http, call, attempt, token))
+        except httpx.RequestError as exc:
+            raise core.on_transport_error(call, exc, attempt, started, probe) from exc
+        except BaseException:
+            core.breaker.record_neutral(probe)
+            raise
+        finally:
+            core.bulkhead.release()
+        return core.on_response(
+            call, response.status_code, response.headers, response.content, attempt, started, probe
+        )
+
+
+class AsyncBaseServiceClient(_ClientBase):
+    """The asyncio twin of ``BaseServiceClient``: same behaviour, same shared state."""
+
+    def __init__(
+        self,
+        *,
+        config: ServiceConfig,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if http_client is not None and transport is not None:
+            raise InvalidRequestError("pass http_client or transport, not both")
+        self._core = _ClientCore(config)
+        self._owns_http = http_client is None
+        self._http = http_client or build_async_client(config, transport)
+
+    def with_options(self, **changes: Any) -> Self:
+        """A copy with some ``ServiceConfig`` fields changed, sharing the connection pool."""
+        clone = copy.copy(self)
+        clone._core = _ClientCore(_new_config(self._core.config, changes))
+        clone._owns_http = False
+        return clone
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def health_check(self) -> HealthStatus:
+        """Probe ``GET /health`` once (no retry, no breaker); never raises for an outage."""
+        started = time.perf_counter()
+        try:
+            response = await self._http.send(self._health_request(self._http))
+        except httpx.HTTPError as exc:
+            return self._health(None, started, type(exc).__name__)
+        return self._health(response.status_code, started, None)
+
+    async def _request(
+        self,
+        method: str,
+        path_template: str,
+        *,
+        path_params: Mapping[str, object] | None = None,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        response_model: Any = None,
+        envelope_key: str | None = None,
+        null_is_not_found: bool = False,
+    ) -> Any:
+        """Send one logical call and return ``data`` validated into ``response_model``."""
+        core = self._core
+        call = core.prepare(
+            method,
+            path_template,
+            path_params=path_params,
+            params=params,
+            json=json,
+            headers=headers,
+            idempotency_key=idempotency_key,
+            response_model=response_model,
+            envelope_key=envelope_key,
+            null_is_not_found=null_is_not_found,
+        )
+        try:
+            return await self._attempt(call, 1)
+        except ServiceError as error:
+            first = error
+        controller = _RetryController(core, call)
+        retrying = tenacity.AsyncRetrying(
+            sleep=core.retry.async_sleep,
+            retry=controller.should_retry,
+            wait=controller.wait,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                number = attempt.retry_state.attempt_number
+                if number == 1:
+                    raise first  # let tenacity decide on the attempt already made
+                return await self._attempt(call, number)
+        raise AssertionError("unreachable: tenacity either returns or re-raises")
+
+    async def _token(self) -> str | None:
+        provider = self._core.token_provider
+        if provider is None:
+            return None
+        token = provider()
+        if inspect.isawaitable(token):
+            token = await token
+        return token
+
+    async def _attempt(self, call: _Call, attempt: int) -> Any:
+        core = self._core
+        probe = core.admit(call)
+        try:
+            token = await self._token()
+            if not await core.bulkhead.acquire_async(core.config.pool_timeout):
+                raise core.bulkhead_full(call, probe)
+        except BulkheadFullError:
+            raise
+        except BaseException:
+            core.breaker.record_neutral(probe)
+            raise
+        started = time.perf_counter()
+        try:
+            response = await self._http.send(core.build_request(self._http, call, attempt, token))
+        except httpx.RequestError as exc:
+            raise core.on_transport_error(call, exc, attempt, started, probe) from exc
+        except BaseException:
+            core.breaker.record_neutral(probe)
+            raise
+        finally:
+            core.bulkhead.release()
+        return core.on_response(
+            call, response.status_code, response.headers, response.content, attempt, started, probe
+        )

@@ -1,0 +1,239 @@
+"""Pure decisions on plain values: paths, retry safety, backoff, Retry-After, error mapping.
+
+Nothing here does I/O or reads a clock of its own, so each rule is unit-tested without HTTP
+and the sync and async clients cannot drift apart: they both call these functions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
+from urllib.parse import quote
+from uuid import UUID
+
+from nilecare_clients._errors import (
+    AuthenticationError,
+    BulkheadFullError,
+    CircuitOpenError,
+    InvalidRequestError,
+    ServiceError,
+    error_class_for_status,
+)
+
+__all__ = [
+    "IDEMPOTENT_METHODS",
+    "RetryDecision",
+    "backoff_delay",
+    "build_path",
+    "decide_retry",
+    "error_from_response",
+    "parse_error_body",
+    "parse_retry_after",
+]
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+# Characters that would change the request's path or split the request itself.
+_FORBIDDEN_IN_SEGMENT = re.compile(r"[/\\?#%\x00-\x1f\x7f]")
+_SAFE_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
+_FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@lru_cache(maxsize=512)
+def _template_fields(template: str) -> tuple[str, ...]:
+    return tuple(_FIELD.findall(template))
+
+
+def _segment(name: str, value: object) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, UUID)):
+        raise InvalidRequestError(f"path parameter {name!r} must be a string id")
+    text = str(value)
+    if _SAFE_SEGMENT.fullmatch(text) and text not in (".", ".."):
+        return text
+    if not text or text in (".", "..") or _FORBIDDEN_IN_SEGMENT.search(text):
+        # The value is not echoed: ids are PHI-adjacent and may hold control characters.
+        raise InvalidRequestError(
+            f"path parameter {name!r} is empty, '.'/'..', or contains '/', '\\', '?', '#', "
+            "'%' or a control character"
+        )
+    return quote(text, safe="")
+
+
+def build_path(template: str, params: Mapping[str, object] | None) -> str:
+    """Fill ``/api/v1/patients/{id}`` with validated, percent-encoded path parameters.
+
+    Raises ``InvalidRequestError`` before any I/O when a value could change the request path
+    (``../admin``, ``a/b``, ``x?y``, ``x#y``) or the request line (CR, LF, NUL).
+    """
+    fields = _template_fields(template)
+    if not fields:
+        return template
+    params = params or {}
+    missing = [f for f in fields if f not in params]
+    if missing:
+        raise InvalidRequestError(f"missing path parameter(s): {', '.join(missing)}")
+    return template.format_map({f: _segment(f, params[f]) for f in fields})
+
+
+def backoff_delay(retry_number: int, base: float, cap: float, jitter: float) -> float:
+    """Exponential backoff with full jitter: uniform in ``[0, min(cap, base * 2**(n-1))]``.
+
+    ``jitter`` is a number in ``[0, 1)`` (injected, so tests are deterministic).
+    """
+    ceiling = min(cap, base * 2.0 ** (retry_number - 1))
+    return ceiling * jitter
+
+
+def parse_retry_after(value: str | None, now_epoch: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return seconds if seconds >= 0 else None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - now_epoch)
+
+
+def parse_error_body(content: bytes) -> tuple[str | None, dict[str, list[str]]]:
+    """``(error_code, field_errors)`` from any of the services' error shapes (I1, I10).
+
+    The code is kept only when it is a string (Facility puts the numeric status there). Field
+    errors come from ``error.details.fields``; messages are kept for callers but never used in
+    an exception message. Unparseable bodies (HTML from a proxy) give ``(None, {})``.
+    """
+    try:
+        body = json.loads(content) if content else None
+    except (ValueError, UnicodeDecodeError):
+        return None, {}
+    if not isinstance(body, dict):
+        return None, {}
+    error = body.get("error")
+    if not isinstance(error, dict):
+        return None, {}
+    code = error.get("code")
+    fields: dict[str, list[str]] = {}
+    details = error.get("details")
+    if isinstance(details, dict) and isinstance(details.get("fields"), dict):
+        for field, messages in details["fields"].items():
+            if isinstance(messages, list):
+                fields[str(field)] = [str(m) for m in messages]
+            else:
+                fields[str(field)] = [str(messages)]
+    return (code if isinstance(code, str) else None), fields
+
+
+def error_from_response(
+    *,
+    status_code: int,
+    headers: Mapping[str, str],
+    content: bytes,
+    service: str,
+    method: str,
+    path_template: str,
+    correlation_id: str | None,
+    now_epoch: float,
+) -> ServiceError:
+    """The typed error for an error answer: the class comes from the status alone (I10)."""
+    code, fields = parse_error_body(content)
+    retry_after = None
+    if status_code in (429, 503):
+        retry_after = parse_retry_after(headers.get("retry-after"), now_epoch)
+    cls = error_class_for_status(status_code)
+    return cls(
+        service=service,
+        method=method,
+        path_template=path_template,
+        status_code=status_code,
+        error_code=code,
+        correlation_id=correlation_id,
+        retry_after=retry_after,
+        field_errors=fields,
+        body=content,
+        retryable=status_code in (429, 500, 502, 503, 504),
+    )
+
+
+def is_breaker_failure(status_code: int | None, transport_failure: bool) -> bool:
+    """Only what says "the service is unhealthy" counts: 5xx, connect errors, timeouts."""
+    return transport_failure or (status_code is not None and status_code >= 500)
+
+
+def is_repeatable(method: str, has_idempotency_key: bool, keys_honoured: bool) -> bool:
+    """A call that may be sent twice without changing the outcome."""
+    return method in IDEMPOTENT_METHODS or (has_idempotency_key and keys_honoured)
+
+
+def proves_not_processed(error: ServiceError) -> bool:
+    """The failure proves the service did not act: nothing was sent, or a 429/503 refusal."""
+    return not error.request_sent or error.status_code in (429, 503)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryDecision:
+    retry: bool
+    delay: float = 0.0
+    reason: str = ""
+
+
+_STOP_NOT_RETRYABLE = RetryDecision(False, reason="not_retryable")
+
+
+def decide_retry(
+    error: ServiceError,
+    *,
+    retries_done: int,
+    max_attempts: int,
+    repeatable: bool,
+    now: float,
+    deadline: float,
+    backoff_base: float,
+    backoff_cap: float,
+    max_retry_after: float,
+    jitter: float,
+    backoff: bool = True,
+) -> RetryDecision:
+    """Whether to repeat a failed attempt, and after how long (budget and auth are not here).
+
+    ``retries_done`` counts retries already made (0 after the first attempt). ``repeatable``
+    is ``is_repeatable(...)`` for the call.
+    """
+    if isinstance(error, (CircuitOpenError, BulkheadFullError, AuthenticationError)):
+        return _STOP_NOT_RETRYABLE
+    if retries_done + 1 >= max_attempts:
+        return RetryDecision(False, reason="attempts_exhausted")
+    status = error.status_code
+    nothing_processed = not error.request_sent or status in (429, 503)
+    if not nothing_processed:
+        # It may have been processed: repeat only a call that is safe to repeat, and only
+        # on a failure that is plausibly transient.
+        transient = error.retryable if status is None else status in (500, 502, 504)
+        if not (repeatable and transient):
+            return _STOP_NOT_RETRYABLE
+    left = deadline - now
+    if error.retry_after is not None:
+        if error.retry_after > max_retry_after or error.retry_after >= left:
+            return RetryDecision(False, reason="retry_after_too_long")
+        delay = error.retry_after
+    else:
+        delay = (
+            backoff_delay(retries_done + 1, backoff_base, backoff_cap, jitter) if backoff else 0.0
+        )
+    if delay >= left:
+        return RetryDecision(False, reason="deadline")
+    return RetryDecision(True, delay=delay, reason="retry")

@@ -1,0 +1,279 @@
+"""The exception tree of nilecare_clients.
+
+::
+
+    NileCareError                      root of everything this library raises
+    ├── InvalidRequestError            bad input caught before any I/O
+    ├── ConfigurationError             a missing or invalid setting (names it, never its value)
+    ├── ResponseValidationError        an answer that does not fit the contract
+    └── ServiceError                   the service answered with an error, or could not be reached
+        ├── BadRequestError            400, 422 (field errors in ``field_errors``)
+        ├── AuthenticationError        401
+        ├── PermissionDeniedError      403
+        ├── NotFoundError              404
+        ├── ConflictError              409
+        ├── RateLimitedError           429
+        ├── OutcomeUnknownError        a write that may have been applied (no safe retry)
+        └── ServerError                5xx
+            └── ServiceUnavailableError    503, and transport failures:
+                ├── ServiceUnreachableError    connect failed: nothing was sent
+                ├── ServiceTimeoutError        connect / read / write / pool timeout
+                ├── CircuitOpenError           the breaker is open: no I/O was made
+                └── BulkheadFullError          too many calls in flight to this service
+
+Every message names service, method, route *template*, status and correlation id, never a
+body, a query value or a path id: an error message is a log line, and logs must stay free of
+PHI. The raw body of an error answer is kept on ``body`` for callers who opt in to read it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AuthenticationError",
+    "BadRequestError",
+    "BulkheadFullError",
+    "CircuitOpenError",
+    "ConfigurationError",
+    "ConflictError",
+    "InvalidRequestError",
+    "NileCareError",
+    "NotFoundError",
+    "OutcomeUnknownError",
+    "PermissionDeniedError",
+    "RateLimitedError",
+    "ResponseValidationError",
+    "ServerError",
+    "ServiceError",
+    "ServiceTimeoutError",
+    "ServiceUnavailableError",
+    "ServiceUnreachableError",
+    "error_class_for_status",
+]
+
+
+class NileCareError(Exception):
+    """Root of every exception raised by nilecare_clients."""
+
+
+class InvalidRequestError(NileCareError, ValueError):
+    """The caller's input is invalid; raised before any request leaves the process."""
+
+
+class ConfigurationError(NileCareError, ValueError):
+    """A configuration value is missing or invalid (names the variable, never its value)."""
+
+
+class _CallContext:
+    """Where a failure happened; shared by the service-side errors."""
+
+    service: str
+    method: str
+    path_template: str
+    status_code: int | None
+    correlation_id: str | None
+
+    def _where(self) -> str:
+        status = f" -> {self.status_code}" if self.status_code is not None else ""
+        return (
+            f"{self.service}: {self.method} {self.path_template}{status} "
+            f"(correlation_id={self.correlation_id})"
+        )
+
+
+class ResponseValidationError(_CallContext, NileCareError):
+    """The service answered, but the body is not what the contract promises.
+
+    Not JSON, a missing envelope, a schema mismatch or a proxy's HTML page. The message says
+    where; ``errors`` holds pydantic's locations and error types (never input values).
+    """
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        method: str,
+        path_template: str,
+        status_code: int | None,
+        correlation_id: str | None,
+        reason: str,
+        errors: list[dict[str, Any]] | None = None,
+        body: bytes | None = None,
+    ) -> None:
+        self.service = service
+        self.method = method
+        self.path_template = path_template
+        self.status_code = status_code
+        self.correlation_id = correlation_id
+        self.reason = reason
+        self.errors = errors or []
+        self.body = body
+        super().__init__(f"{self._where()}: invalid response: {reason}")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self})"
+
+
+class ServiceError(_CallContext, NileCareError):
+    """Any failed call to a service: an error answer or a transport failure.
+
+    ``retryable`` says whether repeating the same call could succeed (it is not a promise
+    that the library retried it). ``retry_after`` is the server's ``Retry-After`` in seconds.
+    ``body`` holds the raw error body for callers who opt in; it may contain PHI and is never
+    part of ``str()`` or ``repr()``.
+    """
+
+    default_retryable = False
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        method: str,
+        path_template: str,
+        status_code: int | None = None,
+        error_code: str | None = None,
+        correlation_id: str | None = None,
+        retryable: bool | None = None,
+        retry_after: float | None = None,
+        detail: str | None = None,
+        field_errors: dict[str, list[str]] | None = None,
+        body: bytes | None = None,
+        request_sent: bool = True,
+    ) -> None:
+        self.service = service
+        self.method = method
+        self.path_template = path_template
+        self.status_code = status_code
+        self.error_code = error_code
+        self.correlation_id = correlation_id
+        self.retryable = self.default_retryable if retryable is None else retryable
+        self.retry_after = retry_after
+        self.detail = detail
+        self.field_errors = field_errors or {}
+        self.body = body
+        #: False only when the failure proves nothing reached the server (connect refused,
+        #: pool timeout, breaker open): such a call is safe to repeat whatever its method.
+        self.request_sent = request_sent
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        extras = []
+        if self.error_code:
+            extras.append(f"code={self.error_code}")
+        if self.detail:
+            extras.append(self.detail)
+        if self.field_errors:
+            # Field names only: the messages may echo the submitted (PHI) values.
+            extras.append("invalid fields: " + ", ".join(sorted(self.field_errors)))
+        if self.retry_after is not None:
+            extras.append(f"retry_after={self.retry_after:g}s")
+        return self._where() + (": " + "; ".join(extras) if extras else "")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.__dict__.copy()))
+
+
+def _rebuild(cls: type[ServiceError], state: dict[str, Any]) -> ServiceError:
+    err = cls.__new__(cls)
+    err.__dict__.update(state)
+    Exception.__init__(err, err._message())
+    return err
+
+
+class BadRequestError(ServiceError):
+    """400 or 422: the service refused the input; ``field_errors`` maps field -> messages."""
+
+
+class AuthenticationError(ServiceError):
+    """401: the token or API key is missing, malformed or rejected."""
+
+
+class PermissionDeniedError(ServiceError):
+    """403: authenticated, but not allowed (Facility answers 403 to most callers: I21)."""
+
+
+class NotFoundError(ServiceError):
+    """404, or a get-by-id answered 200 with ``data: null`` (contract I11)."""
+
+
+class ConflictError(ServiceError):
+    """409: a duplicate, a lost race (bed assign), or an idempotency key reused with a new body."""
+
+
+class RateLimitedError(ServiceError):
+    """429: slow down; ``retry_after`` says for how long when the server sent it."""
+
+    default_retryable = True
+
+
+class OutcomeUnknownError(ServiceError):
+    """A write that may have been applied: the library will not repeat it blindly.
+
+    Raised for a POST/PATCH that cannot be safely repeated when the failure does not prove the
+    request was left unprocessed (read timeout, reset after the body was sent, 500).
+    ``idempotency_key`` is the key the request carried, if any, so the caller can reconcile.
+    """
+
+    def __init__(self, *, idempotency_key: str | None = None, **kwargs: Any) -> None:
+        self.idempotency_key = idempotency_key
+        super().__init__(**kwargs)
+
+    def _message(self) -> str:
+        key = f"; idempotency_key={self.idempotency_key}" if self.idempotency_key else ""
+        return f"{super()._message()}: the write may have been applied{key}"
+
+
+class ServerError(ServiceError):
+    """5xx: the service failed; counts against the circuit breaker."""
+
+
+class ServiceUnavailableError(ServerError):
+    """503, and the parent of every failure to get an answer at all."""
+
+    default_retryable = True
+
+
+class ServiceUnreachableError(ServiceUnavailableError):
+    """The connection could not be made (refused, DNS, TLS): nothing reached the service."""
+
+
+class ServiceTimeoutError(ServiceUnavailableError):
+    """A connect, read, write or pool timeout, or the call's deadline ran out."""
+
+
+class CircuitOpenError(ServiceUnavailableError):
+    """The service's breaker is open: the call failed at once, without I/O.
+
+    ``retry_after`` is the number of seconds until the breaker lets a probe through.
+    """
+
+
+class BulkheadFullError(ServiceUnavailableError):
+    """Too many calls to this service are already in flight; none was sent."""
+
+
+_STATUS_CLASSES: dict[int, type[ServiceError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: BadRequestError,
+    429: RateLimitedError,
+    503: ServiceUnavailableError,
+}
+
+
+def error_class_for_status(status_code: int) -> type[ServiceError]:
+    """The exception class for an HTTP status (contract I10: the status decides, not the code)."""
+    cls = _STATUS_CLASSES.get(status_code)
+    if cls is not None:
+        return cls
+    if status_code >= 500:
+        return ServerError
+    return ServiceError

@@ -1,0 +1,65 @@
+"""Process-wide resilience state, one set per service name, shared by every client.
+
+A breaker per client instance (the prototype's design) lets each new instance hammer a service
+that another instance already knows is down. Here every client of ``"clinical"`` in the
+process, sync or async, shares one breaker, one retry budget and one bulkhead. The first client
+of a name fixes the policies; ``reset_state()`` forgets everything (tests).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from nilecare_clients._config import ServiceConfig
+from nilecare_clients._resilience.breaker import ServiceBreaker
+from nilecare_clients._resilience.budget import RetryBudget
+from nilecare_clients._resilience.bulkhead import Bulkhead
+
+__all__ = ["ServiceState", "all_states", "reset_state", "state_for"]
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    breaker: ServiceBreaker
+    budget: RetryBudget
+    bulkhead: Bulkhead
+
+
+_lock = threading.Lock()
+_states: dict[str, ServiceState] = {}
+
+
+def state_for(config: ServiceConfig) -> ServiceState:
+    """The shared state of ``config.name``, created on first use."""
+    state = _states.get(config.name)
+    if state is not None:
+        return state
+    with _lock:
+        state = _states.get(config.name)
+        if state is None:
+            retry = config.retry
+            state = ServiceState(
+                breaker=ServiceBreaker(config.name, config.breaker, retry.clock),
+                budget=RetryBudget(
+                    retry.budget_ratio,
+                    retry.budget_min_per_second,
+                    retry.budget_window,
+                    retry.clock,
+                ),
+                bulkhead=Bulkhead(config.in_flight_limit),
+            )
+            _states[config.name] = state
+        return state
+
+
+def all_states() -> dict[str, ServiceState]:
+    """A snapshot of every registered service's state (health endpoints, metrics)."""
+    with _lock:
+        return dict(_states)
+
+
+def reset_state() -> None:
+    """Forget every breaker, budget and bulkhead (the next client starts fresh)."""
+    with _lock:
+        _states.clear()

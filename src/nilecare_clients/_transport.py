@@ -1,0 +1,152 @@
+"""The seam to httpx: building its clients from a ``ServiceConfig`` and mapping its errors.
+
+Only this module (and the injected-client parameters of the clients) names httpx, so that
+moving to httpx2 or another transport is a local change. Every transport failure is mapped
+here, in one place, to the most specific public error, with the one fact the retry rules
+need: whether anything could have reached the service (``request_sent``).
+"""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+import httpx
+
+from nilecare_clients._config import ServiceConfig
+from nilecare_clients._errors import (
+    ServiceError,
+    ServiceTimeoutError,
+    ServiceUnavailableError,
+    ServiceUnreachableError,
+)
+
+__all__ = [
+    "build_async_client",
+    "build_sync_client",
+    "map_transport_error",
+    "timeout_for",
+]
+
+
+def timeout_for(config: ServiceConfig, cap: float | None = None) -> httpx.Timeout:
+    """Per-attempt timeouts, each shortened to ``cap`` (the time left before the deadline)."""
+    if cap is None:
+        return httpx.Timeout(
+            connect=config.connect_timeout,
+            read=config.read_timeout,
+            write=config.write_timeout,
+            pool=config.pool_timeout,
+        )
+    return httpx.Timeout(
+        connect=min(config.connect_timeout, cap),
+        read=min(config.read_timeout, cap),
+        write=min(config.write_timeout, cap),
+        pool=min(config.pool_timeout, cap),
+    )
+
+
+def _limits(config: ServiceConfig) -> httpx.Limits:
+    return httpx.Limits(
+        max_connections=config.max_connections,
+        max_keepalive_connections=config.max_keepalive_connections,
+        keepalive_expiry=config.keepalive_expiry,
+    )
+
+
+def _verify(config: ServiceConfig) -> ssl.SSLContext | bool:
+    if config.verify is False:
+        return False
+    if config.verify is True and config.client_cert is None:
+        return True
+    ctx = ssl.create_default_context(
+        cafile=config.verify if isinstance(config.verify, str) else None
+    )
+    if config.client_cert is not None:
+        if isinstance(config.client_cert, tuple):
+            ctx.load_cert_chain(config.client_cert[0], config.client_cert[1])
+        else:
+            ctx.load_cert_chain(config.client_cert)
+    return ctx
+
+
+def _client_kwargs(config: ServiceConfig, transport: Any) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "base_url": config.base_url,
+        "timeout": timeout_for(config),
+        "follow_redirects": False,
+        "trust_env": False,
+    }
+    if transport is not None:
+        kwargs["transport"] = transport
+    else:
+        kwargs["limits"] = _limits(config)
+        kwargs["verify"] = _verify(config)
+    return kwargs
+
+
+def build_sync_client(config: ServiceConfig, transport: httpx.BaseTransport | None) -> httpx.Client:
+    return httpx.Client(**_client_kwargs(config, transport))
+
+
+def build_async_client(
+    config: ServiceConfig, transport: httpx.AsyncBaseTransport | None
+) -> httpx.AsyncClient:
+    return httpx.AsyncClient(**_client_kwargs(config, transport))
+
+
+def map_transport_error(
+    exc: Exception,
+    *,
+    service: str,
+    method: str,
+    path_template: str,
+    correlation_id: str | None,
+) -> tuple[ServiceError, bool]:
+    """``(public_error, counts_against_breaker)`` for an httpx transport failure.
+
+    Only a failure before anything was written is ``request_sent=False``: connect refused,
+    connect timeout, pool timeout. A reset or timeout after that may have reached a server
+    that acted on the request, so a write is not repeated on it.
+    """
+    cls, detail, sent, unhealthy = next(
+        (row[1:] for row in _TRANSPORT_FAILURES if isinstance(exc, row[0])),
+        (ServiceUnavailableError, "transport failure", True, True),
+    )
+    error = cls(
+        service=service,
+        method=method,
+        path_template=path_template,
+        correlation_id=correlation_id,
+        detail=f"{detail} ({type(exc).__name__})",
+        request_sent=sent,
+    )
+    return error, unhealthy
+
+
+# (httpx exception types, public class, detail, request_sent, counts against the breaker).
+# Order matters: ConnectTimeout and PoolTimeout are TimeoutExceptions too.
+_TRANSPORT_FAILURES: tuple[
+    tuple[tuple[type[Exception], ...], type[ServiceError], str, bool, bool], ...
+] = (
+    ((httpx.ConnectTimeout,), ServiceTimeoutError, "connect timeout", False, True),
+    # Our own pool is saturated: nothing was sent, and it says nothing about the service.
+    ((httpx.PoolTimeout,), ServiceTimeoutError, "connection pool timeout", False, False),
+    (
+        (httpx.ConnectError, httpx.ProxyError),
+        ServiceUnreachableError,
+        "connection failed",
+        False,
+        True,
+    ),
+    ((httpx.ReadTimeout,), ServiceTimeoutError, "read timeout", True, True),
+    ((httpx.WriteTimeout,), ServiceTimeoutError, "write timeout", True, True),
+    ((httpx.TimeoutException,), ServiceTimeoutError, "timeout", True, True),
+    (
+        (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError),
+        ServiceUnavailableError,
+        "connection lost",
+        True,
+        True,
+    ),
+)
