@@ -7,9 +7,8 @@ and are imported lazily, so importing this package never pulls Starlette by itse
 
 from __future__ import annotations
 
-from typing import Any
-
 from nilecare_clients import _testmode
+from nilecare_clients._cache import reset_caches
 from nilecare_clients._resilience.registry import reset_state as _reset_resilience
 
 __all__ = ["reset_state", "set_testing"]
@@ -43,10 +42,5 @@ def set_testing(on: bool = True, *, attempts: int = 1, backoff: bool = False) ->
 def reset_state() -> None:
     """Forget all process-wide state: breakers, retry budgets, bulkheads, caches, test mode."""
     _reset_resilience()
+    reset_caches()
     _testmode.set_mode(None)
-    for hook in list(_RESET_HOOKS):
-        hook()
-
-
-# Other modules (the Facility cache) register how to forget their process-wide state.
-_RESET_HOOKS: list[Any] = []

@@ -1,0 +1,311 @@
+"""The Facility reference-data cache: bounded, jittered TTLs, single-flight, stale-if-error.
+
+Every NileCare service looks up its facility on almost every request, so a hit must cost
+microseconds and a cold key must cost one request however many callers ask at once
+(single-flight, for threads and asyncio tasks alike, through one ``concurrent.futures.Future``
+per key in flight). When a refresh fails because Facility is unavailable (5xx, timeout,
+unreachable, breaker open), the expired value is served if it is younger than ``max_stale``:
+facilities change rarely, and refusing every request because Facility blinked is worse. A 404
+is remembered briefly (negative caching); 401/403 are never cached nor served stale.
+
+Entries live in a ``cachetools.LRUCache`` (bounded, so memory stays flat); expiry is ours
+because a TTL cache would drop exactly the expired values that stale-if-error needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import random
+import threading
+from collections.abc import Awaitable, Callable, Hashable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from cachetools import LRUCache
+from pydantic import Field
+
+from nilecare_clients._config import _Frozen
+from nilecare_clients._errors import NotFoundError, ServerError
+from nilecare_clients._log import emit
+
+__all__ = ["CachePolicy", "CacheResult", "CacheStats", "FacilityCache"]
+
+T = TypeVar("T")
+
+
+class CachePolicy(_Frozen):
+    """How long Facility reference data is kept (contract §4.3). Live data is never cached."""
+
+    enabled: bool = True
+    facility_ttl: float = Field(default=3600.0, ge=0)
+    facility_list_ttl: float = Field(default=3600.0, ge=0)
+    department_ttl: float = Field(default=600.0, ge=0)
+    #: A 404 is remembered this long, so a burst of lookups of a bad id makes one request.
+    negative_ttl: float = Field(default=30.0, ge=0)
+    #: An expired value may still be served this long after it was stored, if Facility is down.
+    max_stale: float = Field(default=86400.0, ge=0)
+    max_entries: int = Field(default=10_000, ge=1)
+    #: Each TTL is spread by +-jitter (a fraction) so a fleet does not expire together.
+    jitter: float = Field(default=0.1, ge=0, lt=1)
+
+
+@dataclass(frozen=True)
+class CacheResult(Generic[T]):
+    """A value with where it came from: ``stale`` is True when Facility was down."""
+
+    value: T
+    stale: bool
+    age_s: float
+    from_cache: bool
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    hits: int
+    misses: int
+    stale_serves: int
+    coalesced_waits: int
+    negative_hits: int
+    evictions: int
+    size: int
+    max_entries: int
+
+
+@dataclass(frozen=True)
+class _Entry:
+    value: Any
+    stored_at: float
+    fresh_until: float
+    stale_until: float
+    not_found: NotFoundError | None = None
+
+
+class _Bounded(LRUCache[Hashable, _Entry]):
+    def __init__(self, maxsize: int, on_evict: Callable[[], None]) -> None:
+        super().__init__(maxsize)
+        self._on_evict = on_evict
+
+    def popitem(self) -> tuple[Hashable, _Entry]:
+        item = super().popitem()
+        self._on_evict()
+        return item
+
+
+class _LeaderGone(Exception):
+    """The request every waiter relied on was cancelled; a waiter takes over."""
+
+
+def _unavailable(error: BaseException) -> bool:
+    # 5xx, timeouts, unreachable and breaker-open are all ServerError subclasses; 4xx are not.
+    return isinstance(error, ServerError)
+
+
+class FacilityCache:
+    """One per service per process by default (shared by sync and async clients)."""
+
+    def __init__(
+        self,
+        policy: CachePolicy | None = None,
+        *,
+        clock: Callable[[], float] | None = None,
+        rng: random.Random | None = None,
+        service: str = "facility",
+    ) -> None:
+        import time
+
+        self.policy = policy or CachePolicy()
+        self.service = service
+        self._clock = clock or time.monotonic
+        self._rng = rng or random.Random()  # noqa: S311 - TTL jitter, not security
+        self._lock = threading.Lock()
+        self._counts = {
+            "hits": 0,
+            "misses": 0,
+            "stale": 0,
+            "coalesced": 0,
+            "negative": 0,
+            "evictions": 0,
+        }
+        self._store = _Bounded(self.policy.max_entries, self._count_eviction)
+        self._inflight: dict[Hashable, Future[CacheResult[Any]]] = {}
+
+    def _count_eviction(self) -> None:
+        self._counts["evictions"] += 1
+
+    # -- reads ------------------------------------------------------------------------------
+    def peek(self, key: Hashable) -> CacheResult[Any] | None:
+        """The fresh value for ``key`` if there is one (raises a remembered 404)."""
+        entry = self._store.get(key)
+        if entry is None:
+            return None
+        now = self._clock()
+        if now >= entry.fresh_until:
+            return None
+        if entry.not_found is not None:
+            self._counts["negative"] += 1
+            raise copy.copy(entry.not_found)  # a fresh object: re-raising one grows its traceback
+        self._counts["hits"] += 1
+        return CacheResult(entry.value, False, now - entry.stored_at, True)
+
+    def get_or_load(self, key: Hashable, ttl: float, load: Callable[[], T]) -> CacheResult[T]:
+        """The cached value, or the result of ``load()``, made once however many threads ask."""
+        while True:
+            hit = self.peek(key)
+            if hit is not None:
+                return hit
+            future, leader = self._join(key)
+            if leader:
+                return self._lead(key, ttl, future, load)
+            try:
+                return future.result()
+            except _LeaderGone:
+                continue
+
+    async def aget_or_load(
+        self, key: Hashable, ttl: float, load: Callable[[], Awaitable[T]]
+    ) -> CacheResult[T]:
+        """The asyncio twin of ``get_or_load`` (waits without blocking the loop)."""
+        while True:
+            hit = self.peek(key)
+            if hit is not None:
+                return hit
+            future, leader = self._join(key)
+            if not leader:
+                try:
+                    return await asyncio.wrap_future(future)
+                except _LeaderGone:
+                    continue
+            try:
+                value = await load()
+            except BaseException as exc:
+                return self._failed(key, future, exc)
+            return self._stored(key, ttl, future, value)
+
+    def _join(self, key: Hashable) -> tuple[Future[CacheResult[Any]], bool]:
+        with self._lock:
+            future = self._inflight.get(key)
+            if future is not None:
+                self._counts["coalesced"] += 1
+                return future, False
+            entry = self._store.get(key)
+            if entry is not None and self._clock() < entry.fresh_until:
+                # Filled between our peek and taking the lock: answer from it.
+                done: Future[CacheResult[Any]] = Future()
+                if entry.not_found is not None:
+                    done.set_exception(entry.not_found)
+                else:
+                    done.set_result(CacheResult(entry.value, False, 0.0, True))
+                return done, False
+            future = Future()
+            self._inflight[key] = future
+            self._counts["misses"] += 1
+            return future, True
+
+    def _lead(
+        self, key: Hashable, ttl: float, future: Future[CacheResult[Any]], load: Callable[[], T]
+    ) -> CacheResult[T]:
+        try:
+            value = load()
+        except BaseException as exc:
+            return self._failed(key, future, exc)
+        return self._stored(key, ttl, future, value)
+
+    def _ttl(self, ttl: float) -> float:
+        spread = self.policy.jitter
+        return ttl * (1.0 + self._rng.uniform(-spread, spread)) if spread else ttl
+
+    def _stored(
+        self, key: Hashable, ttl: float, future: Future[CacheResult[Any]], value: T
+    ) -> CacheResult[T]:
+        now = self._clock()
+        entry = _Entry(value, now, now + self._ttl(ttl), now + self.policy.max_stale)
+        result = CacheResult(value, False, 0.0, False)
+        with self._lock:
+            self._store[key] = entry
+            self._inflight.pop(key, None)
+        future.set_result(result)
+        return result
+
+    def _failed(
+        self, key: Hashable, future: Future[CacheResult[Any]], exc: BaseException
+    ) -> CacheResult[Any]:
+        now = self._clock()
+        with self._lock:
+            previous = self._store.get(key)
+            if isinstance(exc, NotFoundError):
+                self._store[key] = _Entry(
+                    None, now, now + self._ttl(self.policy.negative_ttl), now, not_found=exc
+                )
+            self._inflight.pop(key, None)
+        if (
+            _unavailable(exc)
+            and previous is not None
+            and previous.not_found is None
+            and now < previous.stale_until
+        ):
+            self._counts["stale"] += 1
+            emit(
+                "warning",
+                "nilecare_clients.cache_stale_served",
+                service=self.service,
+                error=type(exc).__name__,
+                reason=f"age {now - previous.stored_at:.0f}s",
+            )
+            result = CacheResult(previous.value, True, now - previous.stored_at, True)
+            future.set_result(result)
+            return result
+        future.set_exception(exc if isinstance(exc, Exception) else _LeaderGone())
+        raise exc
+
+    # -- writes and housekeeping -----------------------------------------------------------
+    def invalidate(self, *keys: Hashable) -> None:
+        with self._lock:
+            for key in keys:
+                self._store.pop(key, None)
+
+    def invalidate_where(self, predicate: Callable[[Hashable], bool]) -> None:
+        with self._lock:
+            for key in [k for k in self._store if predicate(k)]:
+                self._store.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._store.clear()
+
+    def stats(self) -> CacheStats:
+        c = self._counts
+        return CacheStats(
+            hits=c["hits"],
+            misses=c["misses"],
+            stale_serves=c["stale"],
+            coalesced_waits=c["coalesced"],
+            negative_hits=c["negative"],
+            evictions=c["evictions"],
+            size=len(self._store),
+            max_entries=self.policy.max_entries,
+        )
+
+
+_registry_lock = threading.Lock()
+_registry: dict[str, FacilityCache] = {}
+
+
+def shared_cache(service: str, policy: CachePolicy, clock: Callable[[], float]) -> FacilityCache:
+    """The process-wide cache of ``service`` (created by its first client)."""
+    with _registry_lock:
+        cache = _registry.get(service)
+        if cache is None:
+            cache = _registry[service] = FacilityCache(policy, clock=clock, service=service)
+        return cache
+
+
+def all_caches() -> dict[str, FacilityCache]:
+    with _registry_lock:
+        return dict(_registry)
+
+
+def reset_caches() -> None:
+    with _registry_lock:
+        _registry.clear()
