@@ -18,6 +18,7 @@ import asyncio
 import copy
 import random
 import threading
+import time
 from collections.abc import Awaitable, Callable, Hashable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -113,8 +114,6 @@ class FacilityCache:
         rng: random.Random | None = None,
         service: str = "facility",
     ) -> None:
-        import time
-
         self.policy = policy or CachePolicy()
         self.service = service
         self._clock = clock or time.monotonic
