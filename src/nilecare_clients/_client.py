@@ -32,6 +32,7 @@ from nilecare_clients._decisions import (
     decide_retry,
     error_from_response,
     is_breaker_failure,
+    is_final,
     is_repeatable,
     proves_not_processed,
 )
@@ -234,6 +235,10 @@ class _ClientCore:
                 request_sent=False,
             )
         return probe
+
+    def bulkhead_wait(self, call: _Call) -> float:
+        """How long a call may queue for a bulkhead slot: the pool timeout, within the deadline."""
+        return max(0.0, min(self.config.pool_timeout, call.deadline - self.retry.clock()))
 
     def bulkhead_full(self, call: _Call, probe: bool) -> BulkheadFullError:
         self.breaker.record_neutral(probe)
@@ -609,6 +614,8 @@ class BaseServiceClient(_ClientBase):
         try:
             return self._attempt(call, 1)
         except ServiceError as error:
+            if is_final(error):
+                raise  # breaker open or bulkhead full: no retry machinery, no extra latency
             first = error
         controller = _RetryController(core, call)
         retrying = tenacity.Retrying(
@@ -641,7 +648,7 @@ class BaseServiceClient(_ClientBase):
         probe = core.admit(call)
         try:
             token = self._token()
-            if not core.bulkhead.acquire(core.config.pool_timeout):
+            if not core.bulkhead.acquire(core.bulkhead_wait(call)):
                 raise core.bulkhead_full(call, probe)
         except BulkheadFullError:
             raise
@@ -741,6 +748,8 @@ class AsyncBaseServiceClient(_ClientBase):
         try:
             return await self._attempt(call, 1)
         except ServiceError as error:
+            if is_final(error):
+                raise  # breaker open or bulkhead full: no retry machinery, no extra latency
             first = error
         controller = _RetryController(core, call)
         retrying = tenacity.AsyncRetrying(
@@ -771,7 +780,7 @@ class AsyncBaseServiceClient(_ClientBase):
         probe = core.admit(call)
         try:
             token = await self._token()
-            if not await core.bulkhead.acquire_async(core.config.pool_timeout):
+            if not await core.bulkhead.acquire_async(core.bulkhead_wait(call)):
                 raise core.bulkhead_full(call, probe)
         except BulkheadFullError:
             raise

@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timezone
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from urllib.parse import quote
@@ -31,6 +32,7 @@ __all__ = [
     "build_path",
     "decide_retry",
     "error_from_response",
+    "is_final",
     "parse_error_body",
     "parse_retry_after",
 ]
@@ -107,6 +109,10 @@ def parse_retry_after(value: str | None, now_epoch: float) -> float | None:
         return None
     if when is None:
         return None
+    if when.tzinfo is None:
+        # "-0000" parses to a naive datetime; HTTP dates are always UTC (RFC 9110 5.6.7),
+        # and .timestamp() would otherwise read it in the host's local time zone.
+        when = when.replace(tzinfo=timezone.utc)
     return max(0.0, when.timestamp() - now_epoch)
 
 
@@ -179,9 +185,17 @@ def is_repeatable(method: str, has_idempotency_key: bool, keys_honoured: bool) -
     return method in IDEMPOTENT_METHODS or (has_idempotency_key and keys_honoured)
 
 
+#: Answers by which the service itself says it did not act on the request: throttled (429),
+#: not implemented (501, e.g. Clinical's /encounters), unavailable (503).
+_REFUSED_STATUSES = frozenset({429, 501, 503})
+
+
 def proves_not_processed(error: ServiceError) -> bool:
-    """The failure proves the service did not act: nothing was sent, or a 429/503 refusal."""
-    return not error.request_sent or error.status_code in (429, 503)
+    """The failure proves the service did not act: nothing was sent, or a 429/501/503 refusal.
+
+    A 501 proves it as well as a 503 does, but unlike a 503 it does not go away on retry.
+    """
+    return not error.request_sent or error.status_code in _REFUSED_STATUSES
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +206,15 @@ class RetryDecision:
 
 
 _STOP_NOT_RETRYABLE = RetryDecision(False, reason="not_retryable")
+
+
+def is_final(error: ServiceError) -> bool:
+    """No retry can help: the breaker is open or the bulkhead is full (a retry only adds load).
+
+    The client checks this before building any retry machinery, so a call rejected by an open
+    breaker fails in microseconds.
+    """
+    return isinstance(error, (CircuitOpenError, BulkheadFullError))
 
 
 def decide_retry(
@@ -213,7 +236,7 @@ def decide_retry(
     ``retries_done`` counts retries already made (0 after the first attempt). ``repeatable``
     is ``is_repeatable(...)`` for the call.
     """
-    if isinstance(error, (CircuitOpenError, BulkheadFullError, AuthenticationError)):
+    if is_final(error) or isinstance(error, AuthenticationError):
         return _STOP_NOT_RETRYABLE
     if retries_done + 1 >= max_attempts:
         return RetryDecision(False, reason="attempts_exhausted")
@@ -229,7 +252,7 @@ def decide_retry(
     if error.retry_after is not None:
         if error.retry_after > max_retry_after or error.retry_after >= left:
             return RetryDecision(False, reason="retry_after_too_long")
-        delay = error.retry_after
+        delay = error.retry_after if backoff else 0.0  # test mode never sleeps
     else:
         delay = (
             backoff_delay(retries_done + 1, backoff_base, backoff_cap, jitter) if backoff else 0.0

@@ -121,7 +121,7 @@ class ServiceBreaker:
             self._consecutive = 0
             self._push(False)
             if probe:
-                self._probes -= 1
+                self._probe_done()
                 if self._state == HALF_OPEN:
                     self._transition(CLOSED)
 
@@ -133,7 +133,7 @@ class ServiceBreaker:
             self._consecutive += 1
             self._push(True)
             if probe:
-                self._probes -= 1
+                self._probe_done()
             if self._state == HALF_OPEN or (self._state == CLOSED and self._should_open()):
                 self._transition(OPEN)
 
@@ -141,7 +141,7 @@ class ServiceBreaker:
         """The call ended without telling anything about the service (cancelled, bad body)."""
         if probe:
             with self._lock:
-                self._probes -= 1
+                self._probe_done()
 
     def reset(self) -> None:
         """Back to closed with empty counters (tests, and an operator's manual override)."""
@@ -154,6 +154,13 @@ class ServiceBreaker:
                 self._transition(CLOSED)
 
     # -- internals (called with the lock held) --------------------------------------------
+    def _probe_done(self) -> None:
+        # Probes are counted while in flight, across re-openings: a probe that outlives its
+        # half-open period still occupies a slot, so at most half_open_max_calls are ever
+        # out at once. The floor only matters after reset() forgot probes still in flight.
+        if self._probes > 0:
+            self._probes -= 1
+
     def _push(self, failed: bool) -> None:
         window = self._window
         if len(window) == window.maxlen and window[0]:
@@ -170,9 +177,11 @@ class ServiceBreaker:
         return n >= policy.minimum_calls and self._window_failures / n >= policy.failure_rate
 
     def _transition(self, new_state: str) -> None:
+        # Our state first: pybreaker notifies the listeners from inside open()/close(), and a
+        # listener that reads ``state`` must see the new one.
+        self._state = new_state
         if new_state == OPEN:
             self._opened_at = self._clock()
-            self._probes = 0
             self._cb.open()
         elif new_state == HALF_OPEN:
             self._cb.half_open()
@@ -181,7 +190,6 @@ class ServiceBreaker:
             self._window_failures = 0
             self._consecutive = 0
             self._cb.close()
-        self._state = new_state
 
     def _notify(self, previous: str, new: str) -> None:
         event = {OPEN: "opened", HALF_OPEN: "half_opened", CLOSED: "closed"}[new]

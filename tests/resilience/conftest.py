@@ -1,0 +1,30 @@
+"""Makes ``resilience_helpers`` importable and closes async clients that used real sockets."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nilecare_clients import AsyncBaseServiceClient
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+@pytest.fixture
+async def loopback(make_client: Callable[..., Any]) -> AsyncIterator[Callable[..., Any]]:
+    """Like ``make_client``, and async clients are closed in the test's own event loop."""
+    made: list[Any] = []
+
+    def factory(*args: Any, **kwargs: Any) -> Any:
+        client = make_client(*args, **kwargs)
+        made.append(client)
+        return client
+
+    yield factory
+    for client in made:
+        if isinstance(client, AsyncBaseServiceClient):
+            await client.aclose()
