@@ -12,14 +12,14 @@ from __future__ import annotations
 import copy
 import inspect
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 import tenacity
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 from typing_extensions import Self
 
@@ -49,6 +49,7 @@ from nilecare_clients._errors import (
     ServiceTimeoutError,
 )
 from nilecare_clients._log import emit
+from nilecare_clients._plan import Plan
 from nilecare_clients._resilience.registry import state_for
 from nilecare_clients._transport import (
     build_async_client,
@@ -89,6 +90,7 @@ class _Call:
         "method",
         "null_is_not_found",
         "params",
+        "parse",
         "repeatable",
         "response_model",
         "retries",
@@ -106,6 +108,7 @@ class _Call:
     method: str
     null_is_not_found: bool
     params: dict[str, Any] | None
+    parse: Callable[[bytes], Any] | None
     repeatable: bool
     response_model: Any
     retries: int
@@ -150,6 +153,7 @@ class _ClientCore:
         response_model: Any,
         envelope_key: str | None,
         null_is_not_found: bool,
+        parse: Callable[[bytes], Any] | None = None,
     ) -> _Call:
         call = _Call()
         call.method = method = method.upper()
@@ -159,6 +163,7 @@ class _ClientCore:
         call.response_model = response_model
         call.envelope_key = envelope_key
         call.null_is_not_found = null_is_not_found
+        call.parse = parse
         call.correlation_id = cid = get_correlation_id() or new_correlation_id()
         out = dict(self.static_headers)
         out["X-Correlation-ID"] = cid
@@ -335,6 +340,20 @@ class _ClientCore:
         raise self._finish_error(call, error, attempt, started)
 
     def _parse(self, call: _Call, status: int, content: bytes) -> Any:
+        if call.parse is not None:
+            try:
+                return call.parse(content)
+            except ValidationError as exc:
+                errors = [
+                    {"loc": e["loc"], "type": e["type"]} for e in exc.errors(include_url=False)
+                ]
+                raise self._invalid(
+                    call, status, "body does not match the schema", errors, content
+                ) from None
+            except (ValueError, TypeError, KeyError):
+                raise self._invalid(
+                    call, status, "body does not fit the envelope", [], content
+                ) from None
         if call.response_model is None:
             return None
         try:
@@ -596,6 +615,7 @@ class BaseServiceClient(_ClientBase):
         response_model: Any = None,
         envelope_key: str | None = None,
         null_is_not_found: bool = False,
+        parse: Callable[[bytes], Any] | None = None,
     ) -> Any:
         """Send one logical call and return ``data`` validated into ``response_model``."""
         core = self._core
@@ -610,6 +630,7 @@ class BaseServiceClient(_ClientBase):
             response_model=response_model,
             envelope_key=envelope_key,
             null_is_not_found=null_is_not_found,
+            parse=parse,
         )
         try:
             return self._attempt(call, 1)
@@ -631,6 +652,16 @@ class BaseServiceClient(_ClientBase):
                     raise first  # let tenacity decide on the attempt already made
                 return self._attempt(call, number)
         raise AssertionError("unreachable: tenacity either returns or re-raises")
+
+    def _run(self, plan: Plan[T]) -> T:
+        """Execute a typed method's plan (see ``_plan.py``)."""
+        try:
+            result = self._request(**plan.request_kwargs())
+        except ServiceError as error:
+            if plan.refine_error is None:
+                raise
+            raise plan.refine_error(error) from error
+        return plan.convert(result) if plan.convert is not None else result
 
     def _token(self) -> str | None:
         provider = self._core.token_provider
@@ -730,6 +761,7 @@ class AsyncBaseServiceClient(_ClientBase):
         response_model: Any = None,
         envelope_key: str | None = None,
         null_is_not_found: bool = False,
+        parse: Callable[[bytes], Any] | None = None,
     ) -> Any:
         """Send one logical call and return ``data`` validated into ``response_model``."""
         core = self._core
@@ -744,6 +776,7 @@ class AsyncBaseServiceClient(_ClientBase):
             response_model=response_model,
             envelope_key=envelope_key,
             null_is_not_found=null_is_not_found,
+            parse=parse,
         )
         try:
             return await self._attempt(call, 1)
@@ -765,6 +798,16 @@ class AsyncBaseServiceClient(_ClientBase):
                     raise first  # let tenacity decide on the attempt already made
                 return await self._attempt(call, number)
         raise AssertionError("unreachable: tenacity either returns or re-raises")
+
+    async def _arun(self, plan: Plan[T]) -> T:
+        """Execute a typed method's plan (see ``_plan.py``)."""
+        try:
+            result = await self._request(**plan.request_kwargs())
+        except ServiceError as error:
+            if plan.refine_error is None:
+                raise
+            raise plan.refine_error(error) from error
+        return plan.convert(result) if plan.convert is not None else result
 
     async def _token(self) -> str | None:
         provider = self._core.token_provider

@@ -1,0 +1,97 @@
+"""``Plan``: one typed method's call, declared as data, so sync and async methods share it.
+
+A typed method builds a ``Plan`` with a pure function (validate ids, clamp limits, choose
+query keys, make the idempotency key once) and hands it to ``_run`` (sync) or ``_arun``
+(async). The twins therefore hold one line per endpoint; everything that could drift lives in
+the plan builders, tested once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from nilecare_clients._errors import InvalidRequestError, ServiceError
+from nilecare_clients.models._base import is_uuid
+from nilecare_clients.models.common import Page
+
+__all__ = ["Plan", "check_uuid", "clamp", "page_parser", "query"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Plan(Generic[T]):
+    method: str
+    route: str
+    path_params: Mapping[str, str] | None = None
+    params: Mapping[str, Any] | None = None
+    json: Any = None
+    response_model: Any = None
+    envelope_key: str | None = None
+    #: Validates the raw body itself (lists whose pagination sits outside ``data``).
+    parse: Callable[[bytes], Any] | None = None
+    null_is_not_found: bool = False
+    idempotency_key: str | None = None
+    #: Turns the validated payload into what the method returns (pure).
+    convert: Callable[[Any], T] | None = None
+    #: Turns a generic error into a more specific one (e.g. prescription refusals, I14).
+    refine_error: Callable[[ServiceError], ServiceError] | None = None
+
+    def request_kwargs(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "path_template": self.route,
+            "path_params": self.path_params,
+            "params": self.params,
+            "json": self.json,
+            "response_model": self.response_model,
+            "envelope_key": self.envelope_key,
+            "parse": self.parse,
+            "null_is_not_found": self.null_is_not_found,
+            "idempotency_key": self.idempotency_key,
+        }
+
+
+def check_uuid(name: str, value: object) -> str:
+    """Path ids are UUIDs (I3): anything else is refused before any I/O, without echoing it."""
+    if not isinstance(value, str) or not is_uuid(value):
+        raise InvalidRequestError(f"{name} must be a UUID string")
+    return value
+
+
+def clamp(value: int, low: int, high: int, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidRequestError(f"{name} must be an integer")
+    return max(low, min(high, value))
+
+
+def positive(value: int, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidRequestError(f"{name} must be an integer >= 1")
+    return value
+
+
+def query(**values: Any) -> dict[str, Any]:
+    """Query parameters with ``None`` left out and booleans as ``true``/``false`` literals."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        out[key] = ("true" if value else "false") if isinstance(value, bool) else value
+    return out
+
+
+def page_parser(model: Any, collection_key: str | None) -> Callable[[bytes], Page[Any]]:
+    """A raw-body parser for a list endpoint in either service's pagination style (I12)."""
+    page_type = Page[model]
+
+    def parse(content: bytes) -> Page[Any]:
+        body = json.loads(content)
+        if not isinstance(body, dict):
+            raise ValueError("body is not a JSON object")
+        return page_type.from_envelope(body, collection_key)
+
+    return parse
