@@ -3,6 +3,7 @@
 Everything public is re-exported here; the implementation modules are private.
 """
 
+from nilecare_clients._cache import CachePolicy, CacheResult, CacheStats, FacilityCache
 from nilecare_clients._client import AsyncBaseServiceClient, BaseServiceClient, HealthStatus
 from nilecare_clients._config import (
     BreakerPolicy,
@@ -27,6 +28,8 @@ from nilecare_clients._errors import (
     NotFoundError,
     OutcomeUnknownError,
     PermissionDeniedError,
+    PrescriptionBlocked,
+    PrescriptionOverrideRequired,
     RateLimitedError,
     ResponseValidationError,
     ServerError,
@@ -36,25 +39,37 @@ from nilecare_clients._errors import (
     ServiceUnreachableError,
 )
 from nilecare_clients._version import __version__
+from nilecare_clients.clinical import AsyncClinicalServiceClient, ClinicalServiceClient
+from nilecare_clients.facility import AsyncFacilityServiceClient, FacilityServiceClient
 from nilecare_clients.middleware import CorrelationIdMiddleware, WSGICorrelationIdMiddleware
 
 __all__ = [
     "AsyncBaseServiceClient",
+    "AsyncClinicalServiceClient",
+    "AsyncFacilityServiceClient",
     "AuthenticationError",
     "BadRequestError",
     "BaseServiceClient",
     "BreakerPolicy",
     "BulkheadFullError",
+    "CachePolicy",
+    "CacheResult",
+    "CacheStats",
     "CircuitOpenError",
+    "ClinicalServiceClient",
     "ConfigurationError",
     "ConflictError",
     "CorrelationIdMiddleware",
+    "FacilityCache",
+    "FacilityServiceClient",
     "HealthStatus",
     "InvalidRequestError",
     "NileCareError",
     "NotFoundError",
     "OutcomeUnknownError",
     "PermissionDeniedError",
+    "PrescriptionBlocked",
+    "PrescriptionOverrideRequired",
     "RateLimitedError",
     "ResponseValidationError",
     "RetryPolicy",

@@ -13,13 +13,26 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel, ValidationError
+
+from nilecare_clients._correlation import new_correlation_id
 from nilecare_clients._errors import InvalidRequestError, ServiceError
 from nilecare_clients.models._base import is_uuid
 from nilecare_clients.models.common import Page
 
-__all__ = ["Plan", "check_uuid", "clamp", "page_parser", "query"]
+__all__ = [
+    "Plan",
+    "check_uuid",
+    "clamp",
+    "idempotency_key_for",
+    "page_parser",
+    "positive",
+    "query",
+    "wire_body",
+]
 
 T = TypeVar("T")
+B = TypeVar("B", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -95,3 +108,26 @@ def page_parser(model: Any, collection_key: str | None) -> Callable[[bytes], Pag
         return page_type.from_envelope(body, collection_key)
 
     return parse
+
+
+def wire_body(model: type[B], body: B | Mapping[str, Any]) -> dict[str, Any]:
+    """The wire form of a request body; a dict is validated first (field names in the error)."""
+    if isinstance(body, model):
+        return body.to_wire()  # type: ignore[attr-defined, no-any-return]
+    if isinstance(body, Mapping):
+        try:
+            return model.model_validate(body).to_wire()  # type: ignore[attr-defined, no-any-return]
+        except ValidationError as exc:
+            fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
+            raise InvalidRequestError(
+                f"invalid {model.__name__}: {', '.join(fields) or 'body'}"
+            ) from None
+    raise InvalidRequestError(f"body must be a {model.__name__} or a mapping")
+
+
+def idempotency_key_for(idempotency_key: str | None) -> str:
+    if idempotency_key is None:
+        return new_correlation_id()
+    if not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 255:
+        raise InvalidRequestError("idempotency_key must be a non-empty string (<= 255 chars)")
+    return idempotency_key

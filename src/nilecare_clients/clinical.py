@@ -13,10 +13,9 @@ import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from nilecare_clients._client import AsyncBaseServiceClient, BaseServiceClient
-from nilecare_clients._correlation import new_correlation_id
 from nilecare_clients._errors import (
     InvalidRequestError,
     NotFoundError,
@@ -24,7 +23,16 @@ from nilecare_clients._errors import (
     PrescriptionOverrideRequired,
     ServiceError,
 )
-from nilecare_clients._plan import Plan, check_uuid, clamp, page_parser, positive, query
+from nilecare_clients._plan import (
+    Plan,
+    check_uuid,
+    clamp,
+    idempotency_key_for,
+    page_parser,
+    positive,
+    query,
+    wire_body,
+)
 from nilecare_clients.models.clinical import (
     ClinicalStats,
     Diagnostic,
@@ -53,7 +61,6 @@ from nilecare_clients.models.common import Page
 
 __all__ = ["AsyncClinicalServiceClient", "ClinicalServiceClient"]
 
-B = TypeVar("B", bound=BaseModel)
 T = TypeVar("T")
 
 _P = "/api/v1/patients"
@@ -61,29 +68,6 @@ _E = "/api/v1/encounters"
 _M = "/api/v1/medications"
 _D = "/api/v1/diagnostics"
 _S = "/api/v1/stats"
-
-
-def _body(model: type[B], body: B | Mapping[str, Any]) -> dict[str, Any]:
-    """The wire form of a request body; a dict is validated first (field names in the error)."""
-    if isinstance(body, model):
-        return body.to_wire()  # type: ignore[attr-defined, no-any-return]
-    if isinstance(body, Mapping):
-        try:
-            return model.model_validate(body).to_wire()  # type: ignore[attr-defined, no-any-return]
-        except ValidationError as exc:
-            fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
-            raise InvalidRequestError(
-                f"invalid {model.__name__}: {', '.join(fields) or 'body'}"
-            ) from None
-    raise InvalidRequestError(f"body must be a {model.__name__} or a mapping")
-
-
-def _key(idempotency_key: str | None) -> str:
-    if idempotency_key is None:
-        return new_correlation_id()
-    if not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 255:
-        raise InvalidRequestError("idempotency_key must be a non-empty string (<= 255 chars)")
-    return idempotency_key
 
 
 def _list_query(page: int, limit: int, **filters: Any) -> dict[str, Any]:
@@ -147,9 +131,9 @@ class _Plans:
         return Plan(
             "POST",
             _P,
-            json=_body(PatientCreate, body),
+            json=wire_body(PatientCreate, body),
             response_model=Patient,
-            idempotency_key=_key(idempotency_key),
+            idempotency_key=idempotency_key_for(idempotency_key),
         )
 
     @staticmethod
@@ -158,7 +142,7 @@ class _Plans:
             "PUT",
             _P + "/{id}",
             path_params={"id": check_uuid("patient_id", patient_id)},
-            json=_body(PatientUpdate, body),
+            json=wire_body(PatientUpdate, body),
             response_model=Patient,
         )
 
@@ -222,9 +206,9 @@ class _Plans:
             method,
             route,
             path_params={"id": check_uuid("id", ident)} if ident is not None else None,
-            json=_body(model, body) if body is not None else None,
+            json=wire_body(model, body) if body is not None else None,
             response_model=response_model,
-            idempotency_key=_key(idempotency_key) if method == "POST" else None,
+            idempotency_key=idempotency_key_for(idempotency_key) if method == "POST" else None,
         )
 
     @staticmethod
@@ -240,9 +224,9 @@ class _Plans:
         return Plan(
             "POST",
             _M,
-            json=_body(MedicationCreate, body),
+            json=wire_body(MedicationCreate, body),
             parse=parse,
-            idempotency_key=_key(idempotency_key),
+            idempotency_key=idempotency_key_for(idempotency_key),
             refine_error=_prescription_error,
         )
 
