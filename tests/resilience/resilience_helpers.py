@@ -76,9 +76,7 @@ def make_config(clock: FakeClock, url: str = BASE, **changes: Any) -> ServiceCon
 async def get(client: Any, **kwargs: Any) -> Any:
     """``GET /api/v1/patients/{id}`` into ``Patient``."""
     return await call(
-        client._request(
-            "GET", ROUTE, path_params={"id": "p-1"}, response_model=Patient, **kwargs
-        )
+        client._request("GET", ROUTE, path_params={"id": "p-1"}, response_model=Patient, **kwargs)
     )
 
 

@@ -9,7 +9,12 @@ import httpx
 import pytest
 from resilience_helpers import Handler, get, make_config
 
-from nilecare_clients import ServiceConfig, ServiceTimeoutError, ServiceUnavailableError, deadline_scope
+from nilecare_clients import (
+    ServiceConfig,
+    ServiceTimeoutError,
+    ServiceUnavailableError,
+    deadline_scope,
+)
 from scripted_server import Action, scripted_server
 from support import FakeClock
 

@@ -239,9 +239,7 @@ async def test_retry_after_http_date_is_honoured(
     assert 2.5 <= clock.sleeps[0] <= 4.0
 
 
-async def test_retry_after_is_ignored_on_other_statuses(
-    make_client: Any, clock: FakeClock
-) -> None:
+async def test_retry_after_is_ignored_on_other_statuses(make_client: Any, clock: FakeClock) -> None:
     """A Retry-After on a 502 is not read: the backoff applies."""
     handler = Handler(httpx.Response(502, headers={"Retry-After": "7"}), 200)
     client = make_client(make_config(clock), handler)
@@ -337,4 +335,3 @@ async def test_transport_failures_map_to_typed_errors(
     client = make_client(make_config(clock), handler)
     with pytest.raises(cls):
         await get(client)
-
