@@ -76,7 +76,7 @@ def test_items_are_validated_as_the_page_type(patient_wire: dict[str, Any]) -> N
 
 def test_from_envelope_without_the_collection_raises_value_error() -> None:
     """A body with no list where one is expected is refused with ValueError."""
-    with pytest.raises(ValueError, match="data.patients"):
+    with pytest.raises(ValueError, match=r"data\.patients"):
         Page[Patient].from_envelope({"success": True, "data": {"items": []}}, "patients")
 
 
