@@ -477,3 +477,9 @@ def test_recent_patients_and_today_encounters_parse(patient_wire: dict[str, Any]
     )
     assert today.date == date(2025, 10, 16)
     assert today.encounters[0].scheduled_at == datetime(2025, 10, 16, 8, tzinfo=timezone.utc)
+
+
+def test_patient_null_arrays_read_as_empty_lists(patient_wire: dict[str, Any]) -> None:
+    """A ``null`` array column (medical history, allergies) reads as an empty list."""
+    patient = Patient.model_validate({**patient_wire, "allergies": None, "medicalHistory": None})
+    assert (patient.allergies, patient.medical_history) == ([], [])

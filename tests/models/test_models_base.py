@@ -137,3 +137,15 @@ def test_validation_errors_never_echo_the_input() -> None:
     assert "phoneNumber" in text
     assert "0912345678" not in text
     assert "Amna" not in text
+
+
+def test_reset_unknown_enum_log_lets_a_value_be_logged_again(bed_wire: dict[str, object]) -> None:
+    """After reset_unknown_enum_log() an unknown value already seen is logged once more."""
+    from nilecare_clients.models._base import reset_unknown_enum_log
+
+    value = f"bariatric-{uuid.uuid4().hex[:8]}"
+    with capture_logs() as logs:
+        Bed.model_validate({**bed_wire, "bedType": value})
+        reset_unknown_enum_log()
+        Bed.model_validate({**bed_wire, "bedType": value})
+    assert [entry["value"] for entry in logs] == [value, value]

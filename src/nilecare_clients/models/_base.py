@@ -49,11 +49,13 @@ __all__ = [
     "ResponseModel",
     "StorageRowModel",
     "StrEnum",
+    "StrList",
     "UUIDStr",
     "UtcDatetime",
     "is_uuid",
     "normalize_keys",
     "open_enum",
+    "reset_unknown_enum_log",
 ]
 
 if sys.version_info >= (3, 11):
@@ -289,3 +291,22 @@ def _integral(value: Any) -> Any:
 
 
 Count = Annotated[int, BeforeValidator(_integral)]
+"""An integer that may arrive as a decimal string (SQL aggregates, I16)."""
+
+
+def _empty_if_null(value: Any) -> Any:
+    return [] if value is None else value
+
+
+StrList = Annotated[list[str], BeforeValidator(_empty_if_null)]
+"""A read-side string array where ``null`` (an unset JSON column) reads as ``[]``."""
+
+
+def reset_unknown_enum_log() -> None:
+    """Forget which unknown enum values were logged, so each is logged once again.
+
+    For test isolation (``nilecare_clients.testing.reset_state`` may call it); production
+    code never needs it.
+    """
+    with _unknown_lock:
+        _unknown_seen.clear()

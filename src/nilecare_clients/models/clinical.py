@@ -34,6 +34,7 @@ from nilecare_clients.models._base import (
     ResponseModel,
     StorageRowModel,
     StrEnum,
+    StrList,
     UtcDatetime,
     UUIDStr,
     open_enum,
@@ -267,9 +268,9 @@ class Patient(PhiRedactedRepr, ResponseModel):
     email: str | None = None
     address: Address | None = None
     emergency_contact: EmergencyContact | None = None
-    medical_history: list[str] = Field(default_factory=list)
-    allergies: list[str] = Field(default_factory=list)
-    medications: list[str] = Field(default_factory=list)
+    medical_history: StrList = Field(default_factory=list)
+    allergies: StrList = Field(default_factory=list)
+    medications: StrList = Field(default_factory=list)
     organization_id: str | None = None
     created_by: str | None = None
     updated_by: str | None = None
@@ -390,7 +391,7 @@ class EncounterRecord(PhiRedactedRepr, StorageRowModel):
     start_date: datetime | None = None
     end_date: datetime | None = None
     chief_complaint: str | None = None
-    diagnosis: list[str] = Field(default_factory=list)
+    diagnosis: StrList = Field(default_factory=list)
     treatment_plan: str | None = None
     vital_signs: VitalSigns | None = None
     status: _OpenEncounterStatus | None = None
@@ -504,7 +505,7 @@ class Medication(PhiRedactedRepr, ResponseModel):
     patient_id: str
     prescribed_by: str
     instructions: str | None = None
-    side_effects: list[str] = Field(default_factory=list)
+    side_effects: StrList = Field(default_factory=list)
     status: _OpenMedicationStatus | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None

@@ -23,6 +23,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AliasChoices,
+    BeforeValidator,
     Field,
     SerializationInfo,
     SerializerFunctionWrapHandler,
@@ -43,8 +44,10 @@ from nilecare_clients.models._base import (
     ResponseModel,
     StorageRowModel,
     StrEnum,
+    StrList,
     UtcDatetime,
     UUIDStr,
+    _empty_if_null,
     open_enum,
 )
 
@@ -253,7 +256,9 @@ class Licensing(ResponseModel):
     issuing_authority: str | None = None
     issue_date: LenientDate | None = None
     expiry_date: LenientDate | None = None
-    accreditations: list[Any] = Field(default_factory=list)
+    accreditations: Annotated[list[Any], BeforeValidator(_empty_if_null)] = Field(
+        default_factory=list
+    )
 
 
 class DayHours(ResponseModel):
@@ -360,7 +365,7 @@ class Facility(ResponseModel):
     capacity: DeclaredCapacity | None = None
     licensing: Licensing | None = None
     operating_hours: OperatingHours | None = None
-    services: list[str] = Field(default_factory=list)
+    services: StrList = Field(default_factory=list)
     status: _OpenFacilityStatus | None = None
     is_active: bool | None = None
     metadata: dict[str, Any] | None = None
