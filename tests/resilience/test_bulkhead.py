@@ -7,6 +7,7 @@ slow loopback server; the delays are a few hundred milliseconds at most.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -104,7 +105,7 @@ async def test_bulkhead_wait_is_bounded_by_the_deadline(
         if client_kind == "sync":
             with ThreadPoolExecutor(max_workers=1) as pool:
                 slow = pool.submit(client._request, "GET", "/slow")
-                time.sleep(0.05)
+                await asyncio.sleep(0.05)
                 with pytest.raises(BulkheadFullError):
                     bounded()
                 waited = time.monotonic() - started
@@ -126,10 +127,8 @@ async def test_slots_are_released_after_failures(make_client: Any, clock: FakeCl
     handler = Handler(500, 404, 200, default=200)
     client = make_client(make_config(clock, max_in_flight=1, retry={"max_attempts": 1}), handler)
     for _ in range(3):
-        try:
+        with contextlib.suppress(ServiceError):
             await get(client)
-        except ServiceError:
-            pass
     await get(client)
     assert handler.count == 4
 
