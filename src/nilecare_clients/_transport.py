@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from nilecare_clients import _testmode
 from nilecare_clients._config import ServiceConfig
 from nilecare_clients._errors import (
     ServiceError,
@@ -93,6 +94,8 @@ def _verify(config: ServiceConfig) -> ssl.SSLContext | bool:
 
 
 def _client_kwargs(config: ServiceConfig, transport: Any) -> dict[str, Any]:
+    if transport is None:
+        transport = _testmode.routed_transport(config.name)  # testing.route_to(); None otherwise
     kwargs: dict[str, Any] = {
         "base_url": config.base_url,
         "timeout": timeout_for(config),

@@ -7,11 +7,14 @@ and are imported lazily, so importing this package never pulls Starlette by itse
 
 from __future__ import annotations
 
+from typing import Any
+
 from nilecare_clients import _testmode
 from nilecare_clients._cache import reset_caches
 from nilecare_clients._resilience.registry import reset_state as _reset_resilience
+from nilecare_clients.models._base import reset_unknown_enum_log
 
-__all__ = ["reset_state", "set_testing"]
+__all__ = ["reset_state", "route_to", "set_testing"]
 
 
 class _TestingSwitch:
@@ -40,7 +43,44 @@ def set_testing(on: bool = True, *, attempts: int = 1, backoff: bool = False) ->
 
 
 def reset_state() -> None:
-    """Forget all process-wide state: breakers, retry budgets, bulkheads, caches, test mode."""
+    """Forget all process-wide state: breakers, budgets, bulkheads, caches, test mode, routes."""
     _reset_resilience()
     reset_caches()
+    reset_unknown_enum_log()
     _testmode.set_mode(None)
+    _testmode.clear_routes()
+
+
+class _Routing:
+    """Returned by ``route_to``: already active; as a context manager, restores on exit."""
+
+    def __init__(self, previous: dict[str, Any]) -> None:
+        self._previous = previous
+
+    def __enter__(self) -> _Routing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.undo()
+
+    def undo(self) -> None:
+        for service, transport in self._previous.items():
+            _testmode.set_route(service, transport)
+
+
+def route_to(*fakes: Any, **by_service: Any) -> _Routing:
+    """Send every client of a service that the code under test creates to a fake, in-process.
+
+    However the app builds its clients (constructor, ``from_env``, a lifespan), a client whose
+    ``ServiceConfig.name`` is routed talks to the fake through its transport, without sockets.
+    Positional fakes are routed by their ``service_name`` (``"clinical"``, ``"facility"``);
+    keywords route any service name: ``route_to(billing=fake)``. A transport or client given
+    explicitly to a client still wins. Use as a context manager, or call ``.undo()``.
+    """
+    targets = {fake.service_name: fake for fake in fakes}
+    targets.update(by_service)
+    previous: dict[str, Any] = {}
+    for service, fake in targets.items():
+        transport = fake.transport() if hasattr(fake, "transport") else fake
+        previous[service] = _testmode.set_route(service, transport)
+    return _Routing(previous)
