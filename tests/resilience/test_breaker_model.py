@@ -166,3 +166,35 @@ test_breaker_matches_its_model = BreakerMachine.TestCase
 test_breaker_matches_its_model.__doc__ = (
     "ServiceBreaker agrees with the model on admission, state and retry_after at every step."
 )
+
+
+def test_a_probe_outliving_its_half_open_period_still_counts() -> None:
+    """A probe still in flight after its sibling reopened the breaker keeps its slot."""
+    clock = FakeClock()
+    policy = BreakerPolicy(consecutive_failures=1, half_open_max_calls=2)
+    breaker = ServiceBreaker("unit", policy, clock)
+    breaker.record_failure(False)
+    clock.advance(RESET_TIMEOUT)
+    assert breaker.admit()[:2] == (True, True)
+    assert breaker.admit()[:2] == (True, True)
+    breaker.record_failure(True)  # reopens; the other probe is still out
+    clock.advance(RESET_TIMEOUT)
+    assert breaker.admit()[:2] == (True, True)
+    assert breaker.admit()[:2] == (False, False)  # one slot is still held by the old probe
+    breaker.record_neutral(True)  # the old probe ends without an answer
+    assert breaker.admit()[:2] == (True, True)
+    assert breaker.admit()[:2] == (False, False)
+
+
+def test_reset_forgets_probes_without_going_negative() -> None:
+    """reset() with a probe in flight, then that probe reporting, never frees an extra slot."""
+    clock = FakeClock()
+    breaker = ServiceBreaker("unit", BreakerPolicy(consecutive_failures=1), clock)
+    breaker.record_failure(False)
+    clock.advance(RESET_TIMEOUT)
+    assert breaker.admit()[1] is True
+    breaker.reset()
+    breaker.record_neutral(True)  # the forgotten probe reports late
+    breaker.record_failure(False)
+    clock.advance(RESET_TIMEOUT)
+    assert [breaker.admit()[0] for _ in range(3)] == [True, False, False]
