@@ -457,6 +457,10 @@ class _ClientCore:
             jitter=retry.jitter(),
             backoff=mode.backoff,
         )
+        if decision.retry and self.breaker.seconds_until_probe() > decision.delay:
+            # The breaker is open (perhaps tripped by this very failure) and would refuse the
+            # retry: fail now with the real error rather than sleep first and spend budget.
+            return RetryDecision(False, reason="circuit_open")
         if decision.retry:
             if not self.budget.try_spend():
                 emit(
