@@ -162,14 +162,20 @@ async def test_circuit_open_rejections_never_count(make_client: Any, clock: Fake
 
 
 async def test_open_breaker_stops_retries(make_client: Any, clock: FakeClock) -> None:
-    """A retry that finds the breaker open stops there: no request goes out."""
+    """When a failure opens the breaker, the call raises that failure at once: no backoff."""
     handler = Handler(default=500)
     client = make_client(make_config(clock), handler)  # 3 attempts
     with pytest.raises(ServerError):
-        await get(client)  # 3 failures
-    with pytest.raises(CircuitOpenError):
-        await get(client)  # 2 more failures open it; the third attempt is refused
+        await get(client)  # 3 failures, 2 backoff sleeps
+    assert len(clock.sleeps) == 2
+    with pytest.raises(ServerError) as info:
+        await get(client)  # 2 more failures open it; no sleep before the refused third
+    assert not isinstance(info.value, CircuitOpenError)
+    assert info.value.status_code == 500
     assert handler.count == 5
+    assert len(clock.sleeps) == 3
+    with pytest.raises(CircuitOpenError):
+        await get(client)
 
 
 async def test_half_open_probe_success_closes(make_client: Any, clock: FakeClock) -> None:
@@ -363,3 +369,20 @@ async def test_not_found_is_a_healthy_answer(make_client: Any, clock: FakeClock)
     with pytest.raises(NotFoundError):
         await get(client)
     assert client.breaker_state == "closed"
+
+
+async def test_a_failing_listener_never_fails_the_call(make_client: Any, clock: FakeClock) -> None:
+    """A listener that raises is logged; the call that tripped the breaker raises its own error."""
+    handler = Handler(default=500)
+    client = make_client(make_config(clock, retry=ONE_ATTEMPT), handler)
+
+    def broken(service: str, old: str, new: str) -> None:
+        raise RuntimeError("metrics backend down")
+
+    state_for(client.config).breaker.add_listener(broken)
+    with capture_logs() as logs:
+        results = [await outcome(client) for _ in range(5)]
+    assert results == ["ServerError"] * 5
+    assert client.breaker_state == "open"
+    failed = [e for e in logs if e["event"] == "nilecare_clients.breaker_listener_failed"]
+    assert [(e["state"], e["error"]) for e in failed] == [("open", "RuntimeError")]

@@ -8,6 +8,7 @@ flight, and report one outcome in any order while time moves. Every step compare
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from dataclasses import dataclass
 
@@ -198,3 +199,23 @@ def test_reset_forgets_probes_without_going_negative() -> None:
     breaker.record_failure(False)
     clock.advance(RESET_TIMEOUT)
     assert [breaker.admit()[0] for _ in range(3)] == [True, False, False]
+
+
+def test_listeners_may_read_the_breaker() -> None:
+    """A listener that reads failure_rate() on a transition neither deadlocks nor sees stale state."""
+    clock = FakeClock()
+    breaker = ServiceBreaker("unit", BreakerPolicy(consecutive_failures=2), clock)
+    heard: list[tuple[str, str, float]] = []
+    breaker.add_listener(
+        lambda service, old, new: heard.append((new, breaker.state, breaker.failure_rate()))
+    )
+
+    def trip() -> None:
+        breaker.record_failure(False)
+        breaker.record_failure(False)
+
+    worker = threading.Thread(target=trip, daemon=True)
+    worker.start()
+    worker.join(timeout=2)
+    assert not worker.is_alive(), "a listener reading the breaker deadlocked it"
+    assert heard == [("open", "open", 1.0)]

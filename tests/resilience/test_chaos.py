@@ -104,8 +104,10 @@ async def test_total_outage_opens_the_breaker_and_stops_connecting(
         client = loopback(make_config(clock, server.url))
         with pytest.raises(ServiceError):
             await get(client)  # 3 attempts
-        with pytest.raises(CircuitOpenError):
-            await get(client)  # 2 attempts, then the breaker opens
+        with pytest.raises(ServiceError) as info:
+            await get(client)  # 2 attempts: the breaker opens, the call ends with its 503
+        assert info.value.status_code == 503
+        assert client.breaker_state == "open"
         assert server.count() == 5
         connections = server.connections
         for _ in range(200):

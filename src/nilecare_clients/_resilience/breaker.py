@@ -7,7 +7,9 @@ holds a lock for the whole call), it counts only consecutive failures, lets ever
 when half-open, and reads the wall clock. Here a call asks ``admit()`` before any I/O and
 reports exactly one outcome afterwards; no lock is held across I/O, the failure *rate* over a
 sliding window also trips the breaker, half-open admits a bounded number of probes, and time
-comes from the injected monotonic clock.
+comes from the injected monotonic clock. Transitions are logged and passed to listeners after
+the lock is released, so a listener may read the breaker; a listener that raises is logged and
+never fails the call that caused the transition.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ class _Relay(pybreaker.CircuitBreakerListener):
         new_state: pybreaker.CircuitBreakerState,
     ) -> None:
         previous = old_state.name if old_state is not None else CLOSED
-        self._owner._notify(previous, new_state.name)
+        # Called with the breaker's lock held: queue it, ServiceBreaker delivers it after.
+        self._owner._pending.append((previous, new_state.name))
 
 
 class ServiceBreaker:
@@ -68,6 +71,7 @@ class ServiceBreaker:
         self._opened_at = 0.0
         self._probes = 0
         self._listeners: list[StateListener] = []
+        self._pending: deque[tuple[str, str]] = deque()
 
     # -- what callers and health endpoints read -------------------------------------------
     @property
@@ -105,13 +109,16 @@ class ServiceBreaker:
                 if wait > 0:
                     return False, False, wait
                 self._transition(HALF_OPEN)
-            if self._state == HALF_OPEN:
-                if self._probes >= self.policy.half_open_max_calls:
-                    # Probes are out; the rest fail fast until one of them reports back.
-                    return False, False, 0.0
+            if self._state != HALF_OPEN:
+                result = (True, False, 0.0)
+            elif self._probes >= self.policy.half_open_max_calls:
+                # Probes are out; the rest fail fast until one of them reports back.
+                result = (False, False, 0.0)
+            else:
                 self._probes += 1
-                return True, True, 0.0
-            return True, False, 0.0
+                result = (True, True, 0.0)
+        self._deliver()
+        return result
 
     def record_success(self, probe: bool) -> None:
         """The service answered (2xx, or a 4xx: the service is healthy and said no)."""
@@ -124,6 +131,8 @@ class ServiceBreaker:
                 self._probe_done()
                 if self._state == HALF_OPEN:
                     self._transition(CLOSED)
+        if self._pending:
+            self._deliver()
 
     def record_failure(self, probe: bool) -> None:
         """A 5xx, a connect failure or a timeout: the service looks unhealthy."""
@@ -136,6 +145,8 @@ class ServiceBreaker:
                 self._probe_done()
             if self._state == HALF_OPEN or (self._state == CLOSED and self._should_open()):
                 self._transition(OPEN)
+        if self._pending:
+            self._deliver()
 
     def record_neutral(self, probe: bool) -> None:
         """The call ended without telling anything about the service (cancelled, bad body)."""
@@ -152,6 +163,7 @@ class ServiceBreaker:
             self._probes = 0
             if self._state != CLOSED:
                 self._transition(CLOSED)
+        self._deliver()
 
     # -- internals (called with the lock held) --------------------------------------------
     def _probe_done(self) -> None:
@@ -191,6 +203,15 @@ class ServiceBreaker:
             self._consecutive = 0
             self._cb.close()
 
+    # -- notifications (delivered without the lock: listeners may read the breaker) --------
+    def _deliver(self) -> None:
+        while True:
+            try:
+                previous, new = self._pending.popleft()
+            except IndexError:
+                return
+            self._notify(previous, new)
+
     def _notify(self, previous: str, new: str) -> None:
         event = {OPEN: "opened", HALF_OPEN: "half_opened", CLOSED: "closed"}[new]
         emit(
@@ -201,4 +222,14 @@ class ServiceBreaker:
             previous_state=previous,
         )
         for listener in list(self._listeners):
-            listener(self.service, previous, new)
+            try:
+                listener(self.service, previous, new)
+            except Exception as exc:
+                # A broken metrics hook must not fail the call that happened to trip the breaker.
+                emit(
+                    "error",
+                    "nilecare_clients.breaker_listener_failed",
+                    service=self.service,
+                    state=new,
+                    error=type(exc).__name__,
+                )
