@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import pytest
 from resilience_helpers import get, make_config
 
@@ -157,3 +158,95 @@ async def test_async_waiter_gets_a_freed_slot() -> None:
     bulkhead.release()
     assert await waiter is True
     assert await bulkhead.acquire_async(0.01) is False
+
+
+async def test_cancelled_probe_gives_back_its_slots(clock: FakeClock) -> None:
+    """Cancelling an async probe in flight frees its bulkhead slot and its probe slot."""
+    from nilecare_clients import AsyncBaseServiceClient
+    from nilecare_clients._resilience.registry import state_for
+
+    with scripted_server() as server:
+        server.default = Action(delay=1.0)
+        config = make_config(
+            clock, server.url, max_in_flight=1, retry={"max_attempts": 1}, pool_timeout=5.0
+        )
+        client = AsyncBaseServiceClient(config=config)
+        state = state_for(config)
+        for _ in range(5):
+            state.breaker.record_failure(False)
+        clock.advance(30.0)  # the next call is the half-open probe
+        tasks = [asyncio.ensure_future(get(client)) for _ in range(3)]
+        await asyncio.sleep(0.1)
+        assert state.bulkhead.in_flight == 1
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        assert state.bulkhead.in_flight == 0
+        assert state.breaker.state == "half-open"
+        assert state.breaker.admit()[:2] == (True, True)  # the probe slot is free again
+        await client.aclose()
+
+
+async def test_concurrent_chaos_never_exceeds_the_limit_nor_leaks(
+    make_client: Any, clock: FakeClock, client_kind: str
+) -> None:
+    """16 concurrent callers, K=4, random faults: never more than 4 in flight, nothing leaks."""
+    import random
+    import threading
+
+    from nilecare_clients._resilience.registry import state_for
+
+    lock = threading.Lock()
+    rng = random.Random(2)
+    in_flight = 0
+    peak = 0
+
+    def enter() -> int:
+        nonlocal in_flight, peak
+        with lock:
+            in_flight += 1
+            peak = max(peak, in_flight)
+            return 503 if rng.random() < 0.3 else 200
+
+    def leave() -> None:
+        nonlocal in_flight
+        with lock:
+            in_flight -= 1
+
+    def answer(status: int) -> httpx.Response:
+        return httpx.Response(status, json={"success": True, "data": {"id": "p-1"}})
+
+    config = make_config(
+        clock,
+        max_in_flight=4,
+        pool_timeout=5.0,
+        breaker={"consecutive_failures": 1000, "minimum_calls": 1000, "window_size": 1000},
+    )
+    if client_kind == "sync":
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            status = enter()
+            time.sleep(0.002)
+            leave()
+            return answer(status)
+
+        client = make_client(config, handler)
+    else:
+
+        async def async_handler(request: httpx.Request) -> httpx.Response:
+            status = enter()
+            await asyncio.sleep(0.002)
+            leave()
+            return answer(status)
+
+        client = make_client(config, transport=httpx.MockTransport(async_handler))
+
+    def one_caller() -> Any:
+        return client._request("GET", "/api/v1/patients/p-1")
+
+    for _ in range(10):
+        await run_together(client_kind, 16, one_caller)
+    state = state_for(config)
+    assert peak == 4
+    assert state.bulkhead.in_flight == 0
+    assert state.breaker._probes == 0
