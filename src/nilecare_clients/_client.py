@@ -174,6 +174,8 @@ class _ClientCore:
                     raise InvalidRequestError(
                         f"header {name.strip()[:40]!r} holds a forbidden character"
                     )
+                if name.lower() == "idempotency-key":
+                    name = "Idempotency-Key"  # one spelling, so the key is recognised below
                 out[name] = value
         if json is None:
             call.content = None
@@ -194,7 +196,6 @@ class _ClientCore:
         if scoped is not None:
             deadline = min(deadline, now + (scoped - time.monotonic()))
         call.deadline = deadline
-        self.budget.record_request()
         return call
 
     @staticmethod
@@ -260,6 +261,10 @@ class _ClientCore:
         self, http: httpx.Client | httpx.AsyncClient, call: _Call, attempt: int, token: str | None
     ) -> httpx.Request:
         headers = call.headers
+        if attempt == 1:
+            # Only a first attempt that really goes out earns retry budget (a call refused by
+            # the open breaker must not bank retries for when it half-opens).
+            self.budget.record_request()
         left = call.deadline - self.retry.clock()
         headers["X-Request-Deadline-Ms"] = str(max(1, int(left * 1000)))
         if call.retries:

@@ -368,3 +368,28 @@ def test_injected_client_and_transport_are_exclusive(config: ServiceConfig) -> N
             http_client=http,
             transport=httpx.MockTransport(lambda r: httpx.Response(200)),
         )
+
+
+@respx.mock
+async def test_idempotency_key_header_in_any_case_is_the_key(
+    make_client: Any, config: ServiceConfig
+) -> None:
+    """A key passed as a lowercase header is recognised: a honoured keyed POST is retried with it."""
+    route = respx.post(f"{BASE}/api/v1/patients").mock(
+        side_effect=[
+            httpx.Response(500),
+            httpx.Response(201, json=envelope({"id": PATIENT_ID, "firstName": "A"})),
+        ]
+    )
+    client = make_client(config.model_copy(update={"idempotency_keys_honoured": True}))
+    await call(
+        client._request(
+            "POST",
+            "/api/v1/patients",
+            json={},
+            headers={"idempotency-key": "k-77"},
+            response_model=Patient,
+        )
+    )
+    assert route.call_count == 2
+    assert [c.request.headers["idempotency-key"] for c in route.calls] == ["k-77", "k-77"]
