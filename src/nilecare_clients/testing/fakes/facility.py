@@ -169,7 +169,12 @@ class FakeFacilityService(FakeService):
             return [self._copy(h) for h in self._history]
 
     def create_facility(self, **overrides: Any) -> Record:
-        """Store a factory facility (overrides applied) and return it as GET shows it."""
+        """Store a factory facility (overrides applied) and return it as GET shows it.
+
+        It belongs to the fake's current caller organisation unless ``organization_id`` is given.
+        """
+        if "organization_id" not in overrides and "organizationId" not in overrides:
+            overrides = {**overrides, "organizationId": self.organization_id}
         return self._seed_one(
             "facilities", self._insert_facility, self.factories.facility(**overrides)
         )
@@ -204,7 +209,7 @@ class FakeFacilityService(FakeService):
             self.create_ward(
                 facility_id=facility["facilityId"],
                 department_id=department["departmentId"],
-                total_beds=beds_per_ward,
+                total_beds=max(beds_per_ward, 1),
             )
             for _ in range(wards)
         ]

@@ -15,6 +15,8 @@ import uuid
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
+from nilecare_clients.testing.fakes._service import DEFAULT_ORGANIZATION_ID
+
 FEMALE_NAMES = (
     "Amna",
     "Fatima",
@@ -302,7 +304,8 @@ class Factories:
     def facility(self, **overrides: Any) -> dict[str, Any]:
         """A Facility create body (§3.2) with both ``contact`` and ``contactInfo`` (I5).
 
-        ``organizationId`` is left out, so a fake files it under its caller's organisation.
+        ``organizationId`` is the fakes' default caller organisation, as the typed client's
+        ``FacilityCreate`` requires it (I5); override it to file the facility elsewhere.
         """
         city, state, streets, lat, lon = self._rng.choice(CITIES)
         wanted = overrides.get("type")
@@ -314,6 +317,7 @@ class Factories:
         contact = {"phone": self.phone(), "email": f"info@{initials.lower()}{letters.lower()}.sd"}
         total = self._rng.randrange(20, 400) if kind == "hospital" else 0
         body: dict[str, Any] = {
+            "organizationId": DEFAULT_ORGANIZATION_ID,
             "name": f"{city} {suffix}",
             "type": kind,
             "facilityCode": f"{prefix}-{number:03d}",

@@ -61,6 +61,11 @@ class _Connections:
 def _tracking_protocol(connections: _Connections) -> type[H11Protocol]:
     class TrackingH11Protocol(H11Protocol):
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                # h11 writes the head and the body separately: without TCP_NODELAY, Nagle
+                # holds the body until the client's delayed ACK, adding ~40 ms per request.
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             super().connection_made(transport)
             connections.opened(transport)
 
