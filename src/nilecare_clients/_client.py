@@ -62,6 +62,10 @@ __all__ = ["AsyncBaseServiceClient", "BaseServiceClient", "HealthStatus"]
 
 T = TypeVar("T")
 _WRITE_METHODS = frozenset({"POST", "PATCH"})
+# The breaker hears one verdict per logical call (settle), not one per attempt: a call that
+# succeeds on its second attempt is a success, so 30 % transient errors that retries absorb do
+# not trip it; a call that exhausts its attempts is one failure.
+_NEUTRAL, _HEALTHY, _UNHEALTHY = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -91,11 +95,13 @@ class _Call:
         "null_is_not_found",
         "params",
         "parse",
+        "probe",
         "repeatable",
         "response_model",
         "retries",
         "route",
         "url",
+        "verdict",
     )
 
     auth_refreshed: bool
@@ -109,15 +115,19 @@ class _Call:
     null_is_not_found: bool
     params: dict[str, Any] | None
     parse: Callable[[bytes], Any] | None
+    probe: bool
     repeatable: bool
     response_model: Any
     retries: int
     route: str
     url: str
+    verdict: int
 
     def __init__(self) -> None:
         self.retries = 0
         self.auth_refreshed = False
+        self.probe = False  # admitted as the half-open breaker's probe
+        self.verdict = _NEUTRAL  # what the last attempt said about the service's health
 
 
 class _ClientCore:
@@ -210,8 +220,8 @@ class _ClientCore:
             ) from None
 
     # -- one attempt ----------------------------------------------------------------------
-    def admit(self, call: _Call) -> bool:
-        """Deadline and breaker checks before any I/O; returns whether this is a probe."""
+    def admit(self, call: _Call) -> None:
+        """Deadline and breaker checks before any I/O (a probe's own retries need no new one)."""
         if call.deadline - self.retry.clock() <= 0:
             raise ServiceTimeoutError(
                 service=self.service,
@@ -221,6 +231,8 @@ class _ClientCore:
                 detail="deadline exceeded",
                 request_sent=False,
             )
+        if call.probe:
+            return
         admitted, probe, wait = self.breaker.admit()
         if not admitted:
             emit(
@@ -240,14 +252,23 @@ class _ClientCore:
                 detail="circuit open",
                 request_sent=False,
             )
-        return probe
+        call.probe = probe
+
+    def settle(self, call: _Call) -> None:
+        """Report the call's one verdict to the breaker (and free its probe slot, if any)."""
+        verdict = call.verdict
+        if verdict == _HEALTHY:
+            self.breaker.record_success(call.probe)
+        elif verdict == _UNHEALTHY:
+            self.breaker.record_failure(call.probe)
+        elif call.probe:
+            self.breaker.record_neutral(True)
 
     def bulkhead_wait(self, call: _Call) -> float:
         """How long a call may queue for a bulkhead slot: the pool timeout, within the deadline."""
         return max(0.0, min(self.config.pool_timeout, call.deadline - self.retry.clock()))
 
-    def bulkhead_full(self, call: _Call, probe: bool) -> BulkheadFullError:
-        self.breaker.record_neutral(probe)
+    def bulkhead_full(self, call: _Call) -> BulkheadFullError:
         return BulkheadFullError(
             service=self.service,
             method=call.method,
@@ -287,7 +308,7 @@ class _ClientCore:
         return max(c.connect_timeout, c.read_timeout, c.write_timeout, c.pool_timeout)
 
     def on_transport_error(
-        self, call: _Call, exc: Exception, attempt: int, started: float, probe: bool
+        self, call: _Call, exc: Exception, attempt: int, started: float
     ) -> ServiceError:
         error, unhealthy = map_transport_error(
             exc,
@@ -296,10 +317,7 @@ class _ClientCore:
             path_template=call.route,
             correlation_id=call.correlation_id,
         )
-        if unhealthy:
-            self.breaker.record_failure(probe)
-        else:
-            self.breaker.record_neutral(probe)
+        call.verdict = _UNHEALTHY if unhealthy else _NEUTRAL
         return self._finish_error(call, error, attempt, started)
 
     def on_response(
@@ -310,10 +328,9 @@ class _ClientCore:
         content: bytes,
         attempt: int,
         started: float,
-        probe: bool,
     ) -> Any:
         if 200 <= status < 300:
-            self.breaker.record_success(probe)
+            call.verdict = _HEALTHY
             result = self._parse(call, status, content)
             emit(
                 "debug",
@@ -338,10 +355,9 @@ class _ClientCore:
             correlation_id=call.correlation_id,
             now_epoch=time.time(),
         )
-        if is_breaker_failure(status, transport_failure=False):
-            self.breaker.record_failure(probe)
-        else:
-            self.breaker.record_success(probe)
+        call.verdict = (
+            _UNHEALTHY if is_breaker_failure(status, transport_failure=False) else _HEALTHY
+        )
         raise self._finish_error(call, error, attempt, started)
 
     def _parse(self, call: _Call, status: int, content: bytes) -> Any:
@@ -646,10 +662,15 @@ class BaseServiceClient(_ClientBase):
         except ServiceError as error:
             if is_final(error):
                 raise  # breaker open or bulkhead full: no retry machinery, no extra latency
-            first = error
-        controller = _RetryController(core, call)
+            return self._retry(call, error)
+        finally:
+            core.settle(call)
+
+    def _retry(self, call: _Call, first: ServiceError) -> Any:
+        """The failure path: a per-call tenacity loop over the remaining attempts."""
+        controller = _RetryController(self._core, call)
         retrying = tenacity.Retrying(
-            sleep=core.retry.sleep,
+            sleep=self._core.retry.sleep,
             retry=controller.should_retry,
             wait=controller.wait,
             reraise=True,
@@ -685,28 +706,19 @@ class BaseServiceClient(_ClientBase):
 
     def _attempt(self, call: _Call, attempt: int) -> Any:
         core = self._core
-        probe = core.admit(call)
-        try:
-            token = self._token()
-            if not core.bulkhead.acquire(core.bulkhead_wait(call)):
-                raise core.bulkhead_full(call, probe)
-        except BulkheadFullError:
-            raise
-        except BaseException:
-            core.breaker.record_neutral(probe)
-            raise
+        core.admit(call)
+        token = self._token()
+        if not core.bulkhead.acquire(core.bulkhead_wait(call)):
+            raise core.bulkhead_full(call)
         started = time.perf_counter()
         try:
             response = self._http.send(core.build_request(self._http, call, attempt, token))
         except httpx.RequestError as exc:
-            raise core.on_transport_error(call, exc, attempt, started, probe) from exc
-        except BaseException:
-            core.breaker.record_neutral(probe)
-            raise
+            raise core.on_transport_error(call, exc, attempt, started) from exc
         finally:
             core.bulkhead.release()
         return core.on_response(
-            call, response.status_code, response.headers, response.content, attempt, started, probe
+            call, response.status_code, response.headers, response.content, attempt, started
         )
 
 
@@ -792,10 +804,15 @@ class AsyncBaseServiceClient(_ClientBase):
         except ServiceError as error:
             if is_final(error):
                 raise  # breaker open or bulkhead full: no retry machinery, no extra latency
-            first = error
-        controller = _RetryController(core, call)
+            return await self._retry(call, error)
+        finally:
+            core.settle(call)
+
+    async def _retry(self, call: _Call, first: ServiceError) -> Any:
+        """The failure path: a per-call tenacity loop over the remaining attempts."""
+        controller = _RetryController(self._core, call)
         retrying = tenacity.AsyncRetrying(
-            sleep=core.retry.async_sleep,
+            sleep=self._core.retry.async_sleep,
             retry=controller.should_retry,
             wait=controller.wait,
             reraise=True,
@@ -829,26 +846,17 @@ class AsyncBaseServiceClient(_ClientBase):
 
     async def _attempt(self, call: _Call, attempt: int) -> Any:
         core = self._core
-        probe = core.admit(call)
-        try:
-            token = await self._token()
-            if not await core.bulkhead.acquire_async(core.bulkhead_wait(call)):
-                raise core.bulkhead_full(call, probe)
-        except BulkheadFullError:
-            raise
-        except BaseException:
-            core.breaker.record_neutral(probe)
-            raise
+        core.admit(call)
+        token = await self._token()
+        if not await core.bulkhead.acquire_async(core.bulkhead_wait(call)):
+            raise core.bulkhead_full(call)
         started = time.perf_counter()
         try:
             response = await self._http.send(core.build_request(self._http, call, attempt, token))
         except httpx.RequestError as exc:
-            raise core.on_transport_error(call, exc, attempt, started, probe) from exc
-        except BaseException:
-            core.breaker.record_neutral(probe)
-            raise
+            raise core.on_transport_error(call, exc, attempt, started) from exc
         finally:
             core.bulkhead.release()
         return core.on_response(
-            call, response.status_code, response.headers, response.content, attempt, started, probe
+            call, response.status_code, response.headers, response.content, attempt, started
         )

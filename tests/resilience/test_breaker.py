@@ -161,21 +161,36 @@ async def test_circuit_open_rejections_never_count(make_client: Any, clock: Fake
     assert client.breaker_state == "closed"
 
 
-async def test_open_breaker_stops_retries(make_client: Any, clock: FakeClock) -> None:
-    """When a failure opens the breaker, the call raises that failure at once: no backoff."""
+async def test_breaker_counts_calls_not_attempts(make_client: Any, clock: FakeClock) -> None:
+    """Each logical call is one verdict: five calls that exhaust their attempts open the breaker."""
     handler = Handler(default=500)
-    client = make_client(make_config(clock), handler)  # 3 attempts
-    with pytest.raises(ServerError):
-        await get(client)  # 3 failures, 2 backoff sleeps
-    assert len(clock.sleeps) == 2
+    client = make_client(make_config(clock), handler)  # 3 attempts per call
+    for _ in range(4):
+        with pytest.raises(ServerError):
+            await get(client)
+    assert client.breaker_state == "closed"  # 12 failed attempts, but only 4 failed calls
     with pytest.raises(ServerError) as info:
-        await get(client)  # 2 more failures open it; no sleep before the refused third
+        await get(client)  # the fifth failed call opens it, and raises its own 500
     assert not isinstance(info.value, CircuitOpenError)
-    assert info.value.status_code == 500
-    assert handler.count == 5
-    assert len(clock.sleeps) == 3
+    assert client.breaker_state == "open"
+    assert handler.count == 15
+    sleeps = len(clock.sleeps)
     with pytest.raises(CircuitOpenError):
         await get(client)
+    assert handler.count == 15 and len(clock.sleeps) == sleeps  # no I/O, no backoff
+
+
+async def test_a_call_that_succeeds_on_retry_is_a_success(
+    make_client: Any, clock: FakeClock
+) -> None:
+    """Transient failures that a retry absorbs never count against the breaker."""
+    handler = Handler(*([500, 200] * 10))
+    client = make_client(make_config(clock), handler)
+    for _ in range(10):
+        await get(client)
+    assert handler.count == 20
+    assert client.breaker_state == "closed"
+    assert client._core.breaker.failure_rate() == 0.0
 
 
 async def test_half_open_probe_success_closes(make_client: Any, clock: FakeClock) -> None:

@@ -98,23 +98,24 @@ async def test_thirty_percent_503s_with_defaults_shed_load(loopback: Any, clock:
 async def test_total_outage_opens_the_breaker_and_stops_connecting(
     loopback: Any, clock: FakeClock
 ) -> None:
-    """In a total outage the breaker opens after 5 failures; later calls make no connection."""
+    """In a total outage the breaker opens after 5 failed calls; later calls make no connection."""
     with scripted_server() as server:
         server.default = UNAVAILABLE
         client = loopback(make_config(clock, server.url))
-        with pytest.raises(ServiceError):
-            await get(client)  # 3 attempts
+        for _ in range(4):
+            with pytest.raises(ServiceError):
+                await get(client)  # 3 attempts each (the retry budget's floor allows them)
         with pytest.raises(ServiceError) as info:
-            await get(client)  # 2 attempts: the breaker opens, the call ends with its 503
+            await get(client)  # the fifth failed call opens it, ending with its own 503
         assert info.value.status_code == 503
         assert client.breaker_state == "open"
-        assert server.count() == 5
+        assert server.count() == 15
         connections = server.connections
         for _ in range(200):
             clock.advance(0.1)  # 20 s: still inside the 30 s reset timeout
             with pytest.raises(CircuitOpenError):
                 await get(client)
-        assert server.count() == 5
+        assert server.count() == 15
         assert server.connections == connections
 
 

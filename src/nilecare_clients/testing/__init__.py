@@ -7,14 +7,63 @@ and are imported lazily, so importing this package never pulls Starlette by itse
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nilecare_clients import _testmode
 from nilecare_clients._cache import reset_caches
 from nilecare_clients._resilience.registry import reset_state as _reset_resilience
 from nilecare_clients.models._base import reset_unknown_enum_log
 
-__all__ = ["reset_state", "route_to", "set_testing"]
+if TYPE_CHECKING:
+    from nilecare_clients.testing.fakes import (
+        FakeClinicalService,
+        FakeFacilityService,
+        make_bed,
+        make_department,
+        make_diagnostic,
+        make_encounter,
+        make_facility,
+        make_medication,
+        make_patient,
+        make_ward,
+    )
+    from nilecare_clients.testing.stubs import CLINICAL_STUB_URL, FACILITY_STUB_URL, NileCareStub
+
+__all__ = [
+    "CLINICAL_STUB_URL",
+    "FACILITY_STUB_URL",
+    "FakeClinicalService",
+    "FakeFacilityService",
+    "NileCareStub",
+    "make_bed",
+    "make_department",
+    "make_diagnostic",
+    "make_encounter",
+    "make_facility",
+    "make_medication",
+    "make_patient",
+    "make_ward",
+    "reset_state",
+    "route_to",
+    "set_testing",
+]
+
+_LAZY = {
+    "CLINICAL_STUB_URL": "stubs",
+    "FACILITY_STUB_URL": "stubs",
+    "NileCareStub": "stubs",
+    **{name: "fakes" for name in __all__ if name.startswith(("Fake", "make_"))},
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Fakes and stubs load on first use: they need the ``testing`` extra (Starlette, respx)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
 class _TestingSwitch:
@@ -73,11 +122,11 @@ def route_to(*fakes: Any, **by_service: Any) -> _Routing:
 
     However the app builds its clients (constructor, ``from_env``, a lifespan), a client whose
     ``ServiceConfig.name`` is routed talks to the fake through its transport, without sockets.
-    Positional fakes are routed by their ``service_name`` (``"clinical"``, ``"facility"``);
+    Positional fakes are routed by their service (``clinical-service`` -> ``"clinical"``);
     keywords route any service name: ``route_to(billing=fake)``. A transport or client given
     explicitly to a client still wins. Use as a context manager, or call ``.undo()``.
     """
-    targets = {fake.service_name: fake for fake in fakes}
+    targets = {fake.service_name.removesuffix("-service"): fake for fake in fakes}
     targets.update(by_service)
     previous: dict[str, Any] = {}
     for service, fake in targets.items():
