@@ -17,7 +17,6 @@ Unlike ``httpx.ASGITransport`` it behaves like a network where a fake needs it t
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -53,15 +52,7 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     # -- async ---------------------------------------------------------------------------
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        body = await request.aread()
-        timeout = _read_timeout(request)
-        try:
-            with anyio.fail_after(timeout):
-                return await self._exchange(request, body)
-        except TimeoutError:
-            raise httpx.ReadTimeout(
-                "fake service did not answer in time", request=request
-            ) from None
+        return await self._exchange_in_time(request, await request.aread())
 
     async def aclose(self) -> None:
         self.close()
@@ -69,14 +60,8 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     # -- sync ----------------------------------------------------------------------------
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
-        future = asyncio.run_coroutine_threadsafe(self._exchange(request, body), self._start())
-        try:
-            return future.result(timeout=_read_timeout(request))
-        except concurrent.futures.TimeoutError:
-            future.cancel()
-            raise httpx.ReadTimeout(
-                "fake service did not answer in time", request=request
-            ) from None
+        coroutine = self._exchange_in_time(request, body)
+        return asyncio.run_coroutine_threadsafe(coroutine, self._start()).result()
 
     def close(self) -> None:
         """Stop the private loop thread of the sync path, if it was started."""
@@ -99,6 +84,16 @@ class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             return self._loop
 
     # -- shared --------------------------------------------------------------------------
+    async def _exchange_in_time(self, request: httpx.Request, body: bytes) -> httpx.Response:
+        """The exchange under the request's read timeout, cancelled (and finished) in-loop."""
+        try:
+            with anyio.fail_after(_read_timeout(request)):
+                return await self._exchange(request, body)
+        except TimeoutError:
+            raise httpx.ReadTimeout(
+                "fake service did not answer in time", request=request
+            ) from None
+
     async def _exchange(self, request: httpx.Request, body: bytes) -> httpx.Response:
         reset = False
 
