@@ -142,12 +142,12 @@ def run_demo(invoices: int = 300, seed: int = 7, duration: float | None = None) 
             try:
                 with correlation_scope(f"invoice-{number}"):
                     site = facility.lookup_facility(rng.choice(facilities))
+                    phase.stale += site.stale
                     clinical.get_patient(rng.choice(patients))
                     if number % 10 == 0:
                         patients.append(clinical.create_patient(factories.patient()).id)
                         walk_ins += 1
                 phase.completed += 1
-                phase.stale += site.stale
             except CircuitOpenError:
                 phase.failed_fast += 1
             except NileCareError:
