@@ -142,6 +142,24 @@ def test_latency_jitter_is_seeded() -> None:
     assert all(d == 0 for d in first[::2]) and len(set(first[1::2])) == 5
 
 
+def test_realistic_latency_is_seeded_and_bounded() -> None:
+    """realistic_latency() delays API calls by 5-40 ms, the same delays for the same seed, and spares health."""
+
+    def delays() -> list[float]:
+        fake = FakeClinicalService()
+        fake.faults.realistic_latency(seed=3)
+        with httpx.Client(transport=fake.transport(), base_url="http://fake") as client:
+            client.get("/health")
+            for _ in range(4):
+                client.get("/api/v1/stats")
+        return [e.delay for e in fake.journal]
+
+    first = delays()
+    assert first == delays()
+    assert first[0] == 0
+    assert all(0.005 <= d <= 0.04 for d in first[1:])
+
+
 async def test_outage_and_recover(api: Api, fake: FakeClinicalService) -> None:
     """An outage answers 503 everywhere, readiness with its not-ready body, until recover()."""
     fake.faults.outage(retry_after=1)

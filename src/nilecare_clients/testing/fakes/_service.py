@@ -165,6 +165,7 @@ class FakeService:
         return serve(self, host=host, port=port)
 
     def now(self) -> datetime:
+        """The fake's current time (its ``clock``), used for timestamps and "today"."""
         return self._clock()
 
     # -- for subclasses ------------------------------------------------------------------
@@ -350,9 +351,15 @@ class FakeService:
 
         try:
             await self._app(inner, receive, send)
-        except Exception:
+        except Exception as exc:  # a bug in a handler: answer 500 and say what broke
             if answer is None:
-                return self._error(500, "INTERNAL_ERROR", "Internal server error", request_id)
+                return self._error(
+                    500,
+                    "INTERNAL_ERROR",
+                    "Internal server error",
+                    request_id,
+                    {"exception": repr(exc)},
+                )
         if answer is None:
             return self._error(500, "INTERNAL_ERROR", "No response", request_id)
         return answer
