@@ -36,10 +36,6 @@ ASGIApp = Callable[
 ]
 
 
-class _Reset(Exception):
-    """The app asked for the connection to be reset."""
-
-
 class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     """An in-process httpx transport over an ASGI app; usable by sync and async clients."""
 
