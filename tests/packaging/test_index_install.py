@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.request
 import zipfile
@@ -177,3 +178,51 @@ def test_installed_from_the_index(venv: tuple[Path, dict[str, str]], index: str)
     assert run(python.parent / "nilecare-clients", "version", env=env).strip() == __version__
     shown = run(python, "-m", "pip", "show", "nilecare-clients", env=env)
     assert f"Version: {__version__}" in shown
+
+
+def test_installed_client_calls_a_fake(venv: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    """In the clean venv, the real client calls a fake served on loopback by the testing extra."""
+    python, env = venv
+    script = tmp_path / "call_fake.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            from nilecare_clients import ClinicalServiceClient, ServiceConfig
+            from nilecare_clients.testing import FakeClinicalService
+
+            fake = FakeClinicalService()
+            stored = fake.create_patient(first_name="Amna")
+            with fake.serve() as url:
+                config = ServiceConfig(name="clinical", base_url=url)
+                with ClinicalServiceClient(config=config) as clinical:
+                    patient = clinical.get_patient(stored["id"])
+                    print(patient.first_name, clinical.patient_exists(stored["id"]))
+            """
+        )
+    )
+    assert run(python, script, env=env).split() == ["Amna", "True"]
+
+
+def test_installed_plugin_fixtures_are_discovered(
+    venv: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """A tiny test suite in the clean venv gets the plugin's fixtures through the entry point."""
+    python, env = venv
+    (tmp_path / "pytest.ini").write_text("[pytest]\nasyncio_mode = auto\n")
+    (tmp_path / "test_team.py").write_text(
+        textwrap.dedent(
+            """
+            def test_sync(fake_clinical, clinical_client):
+                patient = fake_clinical.create_patient(first_name="Hawa")
+                assert clinical_client.get_patient(patient["id"]).first_name == "Hawa"
+
+            async def test_async(fake_facility, async_facility_client):
+                stored = fake_facility.create_facility()
+                assert await async_facility_client.facility_exists(stored["facilityId"])
+            """
+        )
+    )
+    out = run(
+        python, "-m", "pytest", "-q", "-p", "no:cacheprovider", tmp_path, env=env, cwd=tmp_path
+    )
+    assert "2 passed" in out
