@@ -27,8 +27,10 @@ from typing import Any, Generic, TypeVar
 from cachetools import LRUCache
 from pydantic import Field
 
+from nilecare_clients import _hooks
 from nilecare_clients._config import _Frozen
 from nilecare_clients._errors import NotFoundError, ServerError
+from nilecare_clients._hooks import CacheEvent
 from nilecare_clients._log import emit
 
 __all__ = ["CachePolicy", "CacheResult", "CacheStats", "FacilityCache"]
@@ -84,14 +86,29 @@ class _Entry:
 
 
 class _Bounded(LRUCache[Hashable, _Entry]):
-    def __init__(self, maxsize: int, on_evict: Callable[[], None]) -> None:
+    def __init__(self, maxsize: int, on_evict: Callable[[Hashable], None]) -> None:
         super().__init__(maxsize)
         self._on_evict = on_evict
 
     def popitem(self) -> tuple[Hashable, _Entry]:
         item = super().popitem()
-        self._on_evict()
+        self._on_evict(item[0])
         return item
+
+
+_EVENT_NAMES = {
+    "hits": "hit",
+    "misses": "miss",
+    "stale": "stale",
+    "coalesced": "coalesced",
+    "negative": "negative_hit",
+    "evictions": "eviction",
+}
+
+
+def _kind(key: Hashable) -> str:
+    """The kind of a cache key (``("facility", id)`` -> ``"facility"``): never the id itself."""
+    return str(key[0]) if isinstance(key, tuple) and key else "other"
 
 
 class _LeaderGone(Exception):
@@ -130,8 +147,13 @@ class FacilityCache:
         self._store = _Bounded(self.policy.max_entries, self._count_eviction)
         self._inflight: dict[Hashable, Future[CacheResult[Any]]] = {}
 
-    def _count_eviction(self) -> None:
-        self._counts["evictions"] += 1
+    def _count_eviction(self, key: Hashable) -> None:
+        self._count("evictions", key)
+
+    def _count(self, counter: str, key: Hashable) -> None:
+        self._counts[counter] += 1
+        if _hooks.active:
+            _hooks.dispatch(CacheEvent(self.service, _kind(key), _EVENT_NAMES[counter]))
 
     # -- reads ------------------------------------------------------------------------------
     def peek(self, key: Hashable) -> CacheResult[Any] | None:
@@ -143,9 +165,9 @@ class FacilityCache:
         if now >= entry.fresh_until:
             return None
         if entry.not_found is not None:
-            self._counts["negative"] += 1
+            self._count("negative", key)
             raise copy.copy(entry.not_found)  # a fresh object: re-raising one grows its traceback
-        self._counts["hits"] += 1
+        self._count("hits", key)
         return CacheResult(entry.value, False, now - entry.stored_at, True)
 
     def get_or_load(self, key: Hashable, ttl: float, load: Callable[[], T]) -> CacheResult[T]:
@@ -186,7 +208,7 @@ class FacilityCache:
         with self._lock:
             future = self._inflight.get(key)
             if future is not None:
-                self._counts["coalesced"] += 1
+                self._count("coalesced", key)
                 return future, False
             entry = self._store.get(key)
             if entry is not None and self._clock() < entry.fresh_until:
@@ -199,7 +221,7 @@ class FacilityCache:
                 return done, False
             future = Future()
             self._inflight[key] = future
-            self._counts["misses"] += 1
+            self._count("misses", key)
             return future, True
 
     def _lead(
@@ -244,7 +266,7 @@ class FacilityCache:
             and previous.not_found is None
             and now < previous.stale_until
         ):
-            self._counts["stale"] += 1
+            self._count("stale", key)
             emit(
                 "warning",
                 "nilecare_clients.cache_stale_served",

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 from typing_extensions import Self
 
-from nilecare_clients import _testmode
+from nilecare_clients import _hooks, _testmode
 from nilecare_clients._config import ServiceConfig
 from nilecare_clients._correlation import get_correlation_id, get_deadline, new_correlation_id
 from nilecare_clients._decisions import (
@@ -42,12 +42,14 @@ from nilecare_clients._errors import (
     BulkheadFullError,
     CircuitOpenError,
     InvalidRequestError,
+    NileCareError,
     NotFoundError,
     OutcomeUnknownError,
     ResponseValidationError,
     ServiceError,
     ServiceTimeoutError,
 )
+from nilecare_clients._hooks import CallCompleted, RequestAttempt, RetryScheduled
 from nilecare_clients._log import emit
 from nilecare_clients._plan import Plan
 from nilecare_clients._resilience.registry import state_for
@@ -84,6 +86,7 @@ class _Call:
     """One logical call: built once, reused by every attempt (same correlation id and key)."""
 
     __slots__ = (
+        "attempts",
         "auth_refreshed",
         "content",
         "correlation_id",
@@ -93,6 +96,7 @@ class _Call:
         "idempotency_key",
         "method",
         "null_is_not_found",
+        "outcome",
         "params",
         "parse",
         "probe",
@@ -100,6 +104,9 @@ class _Call:
         "response_model",
         "retries",
         "route",
+        "span",
+        "started",
+        "status",
         "url",
         "verdict",
     )
@@ -120,6 +127,11 @@ class _Call:
     response_model: Any
     retries: int
     route: str
+    span: Any
+    started: float
+    status: int | None
+    outcome: str
+    attempts: int
     url: str
     verdict: int
 
@@ -128,6 +140,10 @@ class _Call:
         self.auth_refreshed = False
         self.probe = False  # admitted as the half-open breaker's probe
         self.verdict = _NEUTRAL  # what the last attempt said about the service's health
+        self.span = None
+        self.status = None
+        self.outcome = "not_sent"
+        self.attempts = 0
 
 
 class _ClientCore:
@@ -206,6 +222,10 @@ class _ClientCore:
         if scoped is not None:
             deadline = min(deadline, now + (scoped - time.monotonic()))
         call.deadline = deadline
+        call.started = time.perf_counter()
+        tracer = _hooks.tracer
+        if tracer is not None:
+            call.span = tracer.start(method, route, call.url, out, cid)
         return call
 
     @staticmethod
@@ -223,6 +243,7 @@ class _ClientCore:
     def admit(self, call: _Call) -> None:
         """Deadline and breaker checks before any I/O (a probe's own retries need no new one)."""
         if call.deadline - self.retry.clock() <= 0:
+            call.outcome = "ServiceTimeoutError"
             raise ServiceTimeoutError(
                 service=self.service,
                 method=call.method,
@@ -235,6 +256,7 @@ class _ClientCore:
             return
         admitted, probe, wait = self.breaker.admit()
         if not admitted:
+            call.outcome = "CircuitOpenError"
             emit(
                 "debug",
                 "nilecare_clients.circuit_rejected",
@@ -256,6 +278,21 @@ class _ClientCore:
 
     def settle(self, call: _Call) -> None:
         """Report the call's one verdict to the breaker (and free its probe slot, if any)."""
+        if call.span is not None and _hooks.tracer is not None:
+            _hooks.tracer.end(call.span, call.status, call.outcome)
+        if _hooks.active:
+            _hooks.dispatch(
+                CallCompleted(
+                    self.service,
+                    call.method,
+                    call.route,
+                    call.attempts,
+                    call.status,
+                    call.outcome,
+                    time.perf_counter() - call.started,
+                    call.correlation_id,
+                )
+            )
         verdict = call.verdict
         if verdict == _HEALTHY:
             self.breaker.record_success(call.probe)
@@ -269,6 +306,7 @@ class _ClientCore:
         return max(0.0, min(self.config.pool_timeout, call.deadline - self.retry.clock()))
 
     def bulkhead_full(self, call: _Call) -> BulkheadFullError:
+        call.outcome = "BulkheadFullError"
         return BulkheadFullError(
             service=self.service,
             method=call.method,
@@ -331,7 +369,12 @@ class _ClientCore:
     ) -> Any:
         if 200 <= status < 300:
             call.verdict = _HEALTHY
-            result = self._parse(call, status, content)
+            try:
+                result = self._parse(call, status, content)
+            except NileCareError as exc:  # answered, but not with what the contract promises
+                self._attempted(call, attempt, status, type(exc).__name__, started)
+                raise
+            self._attempted(call, attempt, status, "success", started)
             emit(
                 "debug",
                 "nilecare_clients.request",
@@ -393,6 +436,27 @@ class _ClientCore:
         except EnvelopeMismatch as exc:
             raise self._invalid(call, status, exc.reason, exc.errors, content) from None
 
+    def _attempted(
+        self, call: _Call, attempt: int, status: int | None, outcome: str, started: float
+    ) -> None:
+        """Record how an attempt ended, for the call's summary and for registered hooks."""
+        call.attempts = attempt
+        call.status = status
+        call.outcome = outcome
+        if _hooks.active:
+            _hooks.dispatch(
+                RequestAttempt(
+                    self.service,
+                    call.method,
+                    call.route,
+                    attempt,
+                    status,
+                    outcome,
+                    time.perf_counter() - started,
+                    call.correlation_id,
+                )
+            )
+
     def _invalid(
         self, call: _Call, status: int, reason: str, errors: list[dict[str, Any]], content: bytes
     ) -> ResponseValidationError:
@@ -439,6 +503,7 @@ class _ClientCore:
                 detail=error.detail,
                 body=error.body,
             )
+        self._attempted(call, attempt, error.status_code, type(error).__name__, started)
         emit(
             "warning" if error.status_code is None or error.status_code >= 500 else "info",
             "nilecare_clients.request",
@@ -506,6 +571,18 @@ class _ClientCore:
                 error=type(error).__name__,
                 status=error.status_code,
             )
+            if _hooks.active:
+                _hooks.dispatch(
+                    RetryScheduled(
+                        self.service,
+                        call.method,
+                        call.route,
+                        call.retries + 1,
+                        decision.delay,
+                        type(error).__name__,
+                        call.correlation_id,
+                    )
+                )
         return decision
 
 

@@ -24,7 +24,12 @@ __all__ = ["ALLOWED_FIELDS", "emit", "logger", "stdlib_logger"]
 
 logger: Any = structlog.get_logger("nilecare_clients")
 stdlib_logger = logging.getLogger("nilecare_clients")
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
 
 ALLOWED_FIELDS = frozenset(
     {

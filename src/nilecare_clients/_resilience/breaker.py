@@ -20,7 +20,9 @@ from collections.abc import Callable
 
 import pybreaker
 
+from nilecare_clients import _hooks
 from nilecare_clients._config import BreakerPolicy
+from nilecare_clients._hooks import BreakerTransition
 from nilecare_clients._log import emit
 
 __all__ = ["CLOSED", "HALF_OPEN", "OPEN", "ServiceBreaker", "StateListener"]
@@ -221,6 +223,8 @@ class ServiceBreaker:
             state=new,
             previous_state=previous,
         )
+        if _hooks.active:
+            _hooks.dispatch(BreakerTransition(self.service, previous, new))
         for listener in list(self._listeners):
             try:
                 listener(self.service, previous, new)
