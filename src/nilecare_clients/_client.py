@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ from nilecare_clients._transport import (
     map_transport_error,
     timeout_for,
 )
+from nilecare_clients.observability.audit import audit_logger, record_access
 
 __all__ = ["AsyncBaseServiceClient", "BaseServiceClient", "HealthStatus"]
 
@@ -87,6 +89,7 @@ class _Call:
 
     __slots__ = (
         "attempts",
+        "audit_id",
         "auth_refreshed",
         "content",
         "correlation_id",
@@ -132,6 +135,7 @@ class _Call:
     status: int | None
     outcome: str
     attempts: int
+    audit_id: str | None
     url: str
     verdict: int
 
@@ -144,13 +148,16 @@ class _Call:
         self.status = None
         self.outcome = "not_sent"
         self.attempts = 0
+        self.audit_id = None
 
 
 class _ClientCore:
     """Everything about a call that does no I/O, shared by the sync and async clients."""
 
-    def __init__(self, config: ServiceConfig) -> None:
+    def __init__(self, config: ServiceConfig, *, audited: bool = False) -> None:
         self.config = config
+        #: Whether calls are access-audited (the Clinical clients: patient data).
+        self.audited = audited
         self.service = config.name
         shared = state_for(config)
         self.breaker = shared.breaker
@@ -223,6 +230,8 @@ class _ClientCore:
             deadline = min(deadline, now + (scoped - time.monotonic()))
         call.deadline = deadline
         call.started = time.perf_counter()
+        if self.audited and path_params:
+            call.audit_id = str(path_params.get("id")) if "id" in path_params else None
         tracer = _hooks.tracer
         if tracer is not None:
             call.span = tracer.start(method, route, call.url, out, cid)
@@ -280,6 +289,15 @@ class _ClientCore:
         """Report the call's one verdict to the breaker (and free its probe slot, if any)."""
         if call.span is not None and _hooks.tracer is not None:
             _hooks.tracer.end(call.span, call.status, call.outcome)
+        if self.audited and audit_logger.isEnabledFor(logging.INFO):
+            record_access(
+                service=self.service,
+                method=call.method,
+                route=call.route,
+                resource_id=call.audit_id,
+                outcome=call.outcome,
+                correlation_id=call.correlation_id,
+            )
         if _hooks.active:
             _hooks.dispatch(
                 CallCompleted(
@@ -375,6 +393,9 @@ class _ClientCore:
                 self._attempted(call, attempt, status, type(exc).__name__, started)
                 raise
             self._attempted(call, attempt, status, "success", started)
+            if self.audited and call.audit_id is None and call.method == "POST":
+                created = getattr(result, "id", None)
+                call.audit_id = str(created) if created is not None else None
             emit(
                 "debug",
                 "nilecare_clients.request",
@@ -617,6 +638,8 @@ class _ClientBase:
     """What both twins share besides the core: construction rules and health status shape."""
 
     _core: _ClientCore
+    #: Subclasses whose calls touch patient data set this: each call emits an audit event.
+    _audited = False
 
     @property
     def config(self) -> ServiceConfig:
@@ -669,14 +692,14 @@ class BaseServiceClient(_ClientBase):
     ) -> None:
         if http_client is not None and transport is not None:
             raise InvalidRequestError("pass http_client or transport, not both")
-        self._core = _ClientCore(config)
+        self._core = _ClientCore(config, audited=self._audited)
         self._owns_http = http_client is None
         self._http = http_client or build_sync_client(config, transport)
 
     def with_options(self, **changes: Any) -> Self:
         """A copy with some ``ServiceConfig`` fields changed, sharing the connection pool."""
         clone = copy.copy(self)
-        clone._core = _ClientCore(_new_config(self._core.config, changes))
+        clone._core = _ClientCore(_new_config(self._core.config, changes), audited=self._audited)
         clone._owns_http = False
         return clone
 
@@ -811,14 +834,14 @@ class AsyncBaseServiceClient(_ClientBase):
     ) -> None:
         if http_client is not None and transport is not None:
             raise InvalidRequestError("pass http_client or transport, not both")
-        self._core = _ClientCore(config)
+        self._core = _ClientCore(config, audited=self._audited)
         self._owns_http = http_client is None
         self._http = http_client or build_async_client(config, transport)
 
     def with_options(self, **changes: Any) -> Self:
         """A copy with some ``ServiceConfig`` fields changed, sharing the connection pool."""
         clone = copy.copy(self)
-        clone._core = _ClientCore(_new_config(self._core.config, changes))
+        clone._core = _ClientCore(_new_config(self._core.config, changes), audited=self._audited)
         clone._owns_http = False
         return clone
 

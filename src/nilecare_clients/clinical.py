@@ -232,7 +232,12 @@ class _Plans:
 
 
 class ClinicalServiceClient(BaseServiceClient):
-    """Synchronous client of the Clinical service (contract §2). Nothing is cached."""
+    """Synchronous client of the Clinical service (contract §2). Nothing is cached.
+
+    Every call is access-audited on the ``nilecare_clients.audit`` logger (patient data).
+    """
+
+    _audited = True
 
     # -- patients -------------------------------------------------------------------------
     def get_patient(self, patient_id: str) -> Patient:
@@ -473,6 +478,8 @@ class ClinicalServiceClient(BaseServiceClient):
 
 class AsyncClinicalServiceClient(AsyncBaseServiceClient):
     """The asyncio twin of ``ClinicalServiceClient``: same methods, same behaviour."""
+
+    _audited = True
 
     # -- patients -------------------------------------------------------------------------
     async def get_patient(self, patient_id: str) -> Patient:
