@@ -29,6 +29,7 @@ __all__ = [
     "positive",
     "query",
     "wire_body",
+    "write_plan",
 ]
 
 T = TypeVar("T")
@@ -131,3 +132,23 @@ def idempotency_key_for(idempotency_key: str | None) -> str:
     if not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 255:
         raise InvalidRequestError("idempotency_key must be a non-empty string (<= 255 chars)")
     return idempotency_key
+
+
+def write_plan(
+    method: str,
+    route: str,
+    model: type[BaseModel],
+    body: Any,
+    response_model: type[T] | None,
+    ident: str | None = None,
+    idempotency_key: str | None = None,
+) -> Plan[T]:
+    """A write: the body validated into ``model`` and sent on the wire; POSTs get a key."""
+    return Plan(
+        method,
+        route,
+        path_params={"id": check_uuid("id", ident)} if ident is not None else None,
+        json=wire_body(model, body) if body is not None else None,
+        response_model=response_model,
+        idempotency_key=idempotency_key_for(idempotency_key) if method == "POST" else None,
+    )

@@ -13,8 +13,6 @@ import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
-
 from nilecare_clients._client import AsyncBaseServiceClient, BaseServiceClient
 from nilecare_clients._errors import (
     InvalidRequestError,
@@ -32,6 +30,7 @@ from nilecare_clients._plan import (
     positive,
     query,
     wire_body,
+    write_plan,
 )
 from nilecare_clients.models.clinical import (
     ClinicalStats,
@@ -193,25 +192,6 @@ class _Plans:
         )
 
     @staticmethod
-    def write(
-        method: str,
-        route: str,
-        model: type[BaseModel],
-        body: Any,
-        response_model: type[T] | None,
-        ident: str | None = None,
-        idempotency_key: str | None = None,
-    ) -> Plan[T]:
-        return Plan(
-            method,
-            route,
-            path_params={"id": check_uuid("id", ident)} if ident is not None else None,
-            json=wire_body(model, body) if body is not None else None,
-            response_model=response_model,
-            idempotency_key=idempotency_key_for(idempotency_key) if method == "POST" else None,
-        )
-
-    @staticmethod
     def prescribe(
         body: MedicationCreate | Mapping[str, Any], idempotency_key: str | None
     ) -> Plan[PrescriptionResult]:
@@ -334,7 +314,7 @@ class ClinicalServiceClient(BaseServiceClient):
         self, body: EncounterCreate | Mapping[str, Any], idempotency_key: str | None = None
     ) -> Encounter:
         return self._run(
-            _Plans.write("POST", _E, EncounterCreate, body, Encounter, None, idempotency_key)
+            write_plan("POST", _E, EncounterCreate, body, Encounter, None, idempotency_key)
         )
 
     def update_encounter(
@@ -342,14 +322,14 @@ class ClinicalServiceClient(BaseServiceClient):
     ) -> Encounter:
         """Replace an encounter: the service needs the full body again (§2.3)."""
         return self._run(
-            _Plans.write("PUT", _E + "/{id}", EncounterCreate, body, Encounter, encounter_id)
+            write_plan("PUT", _E + "/{id}", EncounterCreate, body, Encounter, encounter_id)
         )
 
     def complete_encounter(
         self, encounter_id: str, body: EncounterComplete | Mapping[str, Any] | None = None
     ) -> Encounter:
         return self._run(
-            _Plans.write(
+            write_plan(
                 "PATCH",
                 _E + "/{id}/complete",
                 EncounterComplete,
@@ -409,14 +389,14 @@ class ClinicalServiceClient(BaseServiceClient):
         self, medication_id: str, body: MedicationCreate | Mapping[str, Any]
     ) -> Medication:
         return self._run(
-            _Plans.write("PUT", _M + "/{id}", MedicationCreate, body, Medication, medication_id)
+            write_plan("PUT", _M + "/{id}", MedicationCreate, body, Medication, medication_id)
         )
 
     def discontinue_medication(
         self, medication_id: str, body: MedicationDiscontinue | Mapping[str, Any] | None = None
     ) -> None:
         self._run(
-            _Plans.write(
+            write_plan(
                 "PATCH",
                 _M + "/{id}/discontinue",
                 MedicationDiscontinue,
@@ -456,21 +436,21 @@ class ClinicalServiceClient(BaseServiceClient):
         self, body: DiagnosticCreate | Mapping[str, Any], idempotency_key: str | None = None
     ) -> Diagnostic:
         return self._run(
-            _Plans.write("POST", _D, DiagnosticCreate, body, Diagnostic, None, idempotency_key)
+            write_plan("POST", _D, DiagnosticCreate, body, Diagnostic, None, idempotency_key)
         )
 
     def update_diagnostic(
         self, diagnostic_id: str, body: DiagnosticUpdate | Mapping[str, Any]
     ) -> Diagnostic:
         return self._run(
-            _Plans.write("PUT", _D + "/{id}", DiagnosticUpdate, body, Diagnostic, diagnostic_id)
+            write_plan("PUT", _D + "/{id}", DiagnosticUpdate, body, Diagnostic, diagnostic_id)
         )
 
     def add_diagnostic_results(
         self, diagnostic_id: str, body: DiagnosticResults | Mapping[str, Any]
     ) -> Diagnostic:
         return self._run(
-            _Plans.write(
+            write_plan(
                 "PATCH", _D + "/{id}/results", DiagnosticResults, body, Diagnostic, diagnostic_id
             )
         )
@@ -571,21 +551,21 @@ class AsyncClinicalServiceClient(AsyncBaseServiceClient):
         self, body: EncounterCreate | Mapping[str, Any], idempotency_key: str | None = None
     ) -> Encounter:
         return await self._arun(
-            _Plans.write("POST", _E, EncounterCreate, body, Encounter, None, idempotency_key)
+            write_plan("POST", _E, EncounterCreate, body, Encounter, None, idempotency_key)
         )
 
     async def update_encounter(
         self, encounter_id: str, body: EncounterCreate | Mapping[str, Any]
     ) -> Encounter:
         return await self._arun(
-            _Plans.write("PUT", _E + "/{id}", EncounterCreate, body, Encounter, encounter_id)
+            write_plan("PUT", _E + "/{id}", EncounterCreate, body, Encounter, encounter_id)
         )
 
     async def complete_encounter(
         self, encounter_id: str, body: EncounterComplete | Mapping[str, Any] | None = None
     ) -> Encounter:
         return await self._arun(
-            _Plans.write(
+            write_plan(
                 "PATCH",
                 _E + "/{id}/complete",
                 EncounterComplete,
@@ -642,14 +622,14 @@ class AsyncClinicalServiceClient(AsyncBaseServiceClient):
         self, medication_id: str, body: MedicationCreate | Mapping[str, Any]
     ) -> Medication:
         return await self._arun(
-            _Plans.write("PUT", _M + "/{id}", MedicationCreate, body, Medication, medication_id)
+            write_plan("PUT", _M + "/{id}", MedicationCreate, body, Medication, medication_id)
         )
 
     async def discontinue_medication(
         self, medication_id: str, body: MedicationDiscontinue | Mapping[str, Any] | None = None
     ) -> None:
         await self._arun(
-            _Plans.write(
+            write_plan(
                 "PATCH",
                 _M + "/{id}/discontinue",
                 MedicationDiscontinue,
@@ -689,21 +669,21 @@ class AsyncClinicalServiceClient(AsyncBaseServiceClient):
         self, body: DiagnosticCreate | Mapping[str, Any], idempotency_key: str | None = None
     ) -> Diagnostic:
         return await self._arun(
-            _Plans.write("POST", _D, DiagnosticCreate, body, Diagnostic, None, idempotency_key)
+            write_plan("POST", _D, DiagnosticCreate, body, Diagnostic, None, idempotency_key)
         )
 
     async def update_diagnostic(
         self, diagnostic_id: str, body: DiagnosticUpdate | Mapping[str, Any]
     ) -> Diagnostic:
         return await self._arun(
-            _Plans.write("PUT", _D + "/{id}", DiagnosticUpdate, body, Diagnostic, diagnostic_id)
+            write_plan("PUT", _D + "/{id}", DiagnosticUpdate, body, Diagnostic, diagnostic_id)
         )
 
     async def add_diagnostic_results(
         self, diagnostic_id: str, body: DiagnosticResults | Mapping[str, Any]
     ) -> Diagnostic:
         return await self._arun(
-            _Plans.write(
+            write_plan(
                 "PATCH", _D + "/{id}/results", DiagnosticResults, body, Diagnostic, diagnostic_id
             )
         )

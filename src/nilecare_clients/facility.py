@@ -28,11 +28,11 @@ from nilecare_clients._plan import (
     Plan,
     check_uuid,
     clamp,
-    idempotency_key_for,
     page_parser,
     positive,
     query,
     wire_body,
+    write_plan,
 )
 from nilecare_clients.models.common import Page
 from nilecare_clients.models.facility import (
@@ -105,25 +105,6 @@ class _Plans:
             search=search,
             organizationId=organization_id,
             city=city,
-        )
-
-    @staticmethod
-    def write(
-        method: str,
-        route: str,
-        model: type[Any],
-        body: Any,
-        response_model: type[T] | None,
-        ident: str | None = None,
-        idempotency_key: str | None = None,
-    ) -> Plan[T]:
-        return Plan(
-            method,
-            route,
-            path_params={"id": check_uuid("id", ident)} if ident is not None else None,
-            json=wire_body(model, body) if body is not None else None,
-            response_model=response_model,
-            idempotency_key=idempotency_key_for(idempotency_key) if method == "POST" else None,
         )
 
     @staticmethod
@@ -327,7 +308,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         self, body: FacilityCreate | Mapping[str, Any], idempotency_key: str | None = None
     ) -> Facility:
         created = self._run(
-            _Plans.write("POST", _F, FacilityCreate, body, Facility, None, idempotency_key)
+            write_plan("POST", _F, FacilityCreate, body, Facility, None, idempotency_key)
         )
         self.invalidate(created.facility_id)
         return created
@@ -336,13 +317,13 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         self, facility_id: str, body: FacilityUpdate | Mapping[str, Any]
     ) -> Facility:
         updated = self._run(
-            _Plans.write("PUT", _F + "/{id}", FacilityUpdate, body, Facility, facility_id)
+            write_plan("PUT", _F + "/{id}", FacilityUpdate, body, Facility, facility_id)
         )
         self.invalidate(facility_id)
         return updated
 
     def delete_facility(self, facility_id: str) -> None:
-        self._run(_Plans.write("DELETE", _F + "/{id}", FacilityUpdate, None, None, facility_id))
+        self._run(write_plan("DELETE", _F + "/{id}", FacilityUpdate, None, None, facility_id))
         self.invalidate(facility_id)
 
     def get_facility_settings(self, facility_id: str, *, fresh: bool = False) -> FacilitySettings:
@@ -358,7 +339,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         self, facility_id: str, body: FacilitySettingsUpdate | Mapping[str, Any]
     ) -> FacilitySettings:
         updated = self._run(
-            _Plans.write(
+            write_plan(
                 "PUT", _SET + "/{id}", FacilitySettingsUpdate, body, FacilitySettings, facility_id
             )
         )
@@ -389,7 +370,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         self, body: DepartmentCreate | Mapping[str, Any], idempotency_key: str | None = None
     ) -> Department:
         created = self._run(
-            _Plans.write("POST", _DEP, DepartmentCreate, body, Department, None, idempotency_key)
+            write_plan("POST", _DEP, DepartmentCreate, body, Department, None, idempotency_key)
         )
         self._invalidate_departments()
         return created
@@ -398,7 +379,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         self, department_id: str, body: DepartmentUpdate | Mapping[str, Any]
     ) -> Department:
         updated = self._run(
-            _Plans.write("PUT", _DEP + "/{id}", DepartmentUpdate, body, Department, department_id)
+            write_plan("PUT", _DEP + "/{id}", DepartmentUpdate, body, Department, department_id)
         )
         self._invalidate_departments()
         return updated
@@ -566,7 +547,7 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
         self, body: FacilityCreate | Mapping[str, Any], idempotency_key: str | None = None
     ) -> Facility:
         created = await self._arun(
-            _Plans.write("POST", _F, FacilityCreate, body, Facility, None, idempotency_key)
+            write_plan("POST", _F, FacilityCreate, body, Facility, None, idempotency_key)
         )
         self.invalidate(created.facility_id)
         return created
@@ -575,14 +556,14 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
         self, facility_id: str, body: FacilityUpdate | Mapping[str, Any]
     ) -> Facility:
         updated = await self._arun(
-            _Plans.write("PUT", _F + "/{id}", FacilityUpdate, body, Facility, facility_id)
+            write_plan("PUT", _F + "/{id}", FacilityUpdate, body, Facility, facility_id)
         )
         self.invalidate(facility_id)
         return updated
 
     async def delete_facility(self, facility_id: str) -> None:
         await self._arun(
-            _Plans.write("DELETE", _F + "/{id}", FacilityUpdate, None, None, facility_id)
+            write_plan("DELETE", _F + "/{id}", FacilityUpdate, None, None, facility_id)
         )
         self.invalidate(facility_id)
 
@@ -603,7 +584,7 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
         self, facility_id: str, body: FacilitySettingsUpdate | Mapping[str, Any]
     ) -> FacilitySettings:
         updated = await self._arun(
-            _Plans.write(
+            write_plan(
                 "PUT", _SET + "/{id}", FacilitySettingsUpdate, body, FacilitySettings, facility_id
             )
         )
@@ -639,7 +620,7 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
         self, body: DepartmentCreate | Mapping[str, Any], idempotency_key: str | None = None
     ) -> Department:
         created = await self._arun(
-            _Plans.write("POST", _DEP, DepartmentCreate, body, Department, None, idempotency_key)
+            write_plan("POST", _DEP, DepartmentCreate, body, Department, None, idempotency_key)
         )
         self._invalidate_departments()
         return created
@@ -648,7 +629,7 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
         self, department_id: str, body: DepartmentUpdate | Mapping[str, Any]
     ) -> Department:
         updated = await self._arun(
-            _Plans.write("PUT", _DEP + "/{id}", DepartmentUpdate, body, Department, department_id)
+            write_plan("PUT", _DEP + "/{id}", DepartmentUpdate, body, Department, department_id)
         )
         self._invalidate_departments()
         return updated
