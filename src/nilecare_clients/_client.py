@@ -638,12 +638,20 @@ class _ClientBase:
     """What both twins share besides the core: construction rules and health status shape."""
 
     _core: _ClientCore
+    _owns_http: bool
     #: Subclasses whose calls touch patient data set this: each call emits an audit event.
     _audited = False
 
     @property
     def config(self) -> ServiceConfig:
         return self._core.config
+
+    def with_options(self, **changes: Any) -> Self:
+        """A copy with some ``ServiceConfig`` fields changed, sharing the connection pool."""
+        clone = copy.copy(self)
+        clone._core = _ClientCore(_new_config(self._core.config, changes), audited=self._audited)
+        clone._owns_http = False
+        return clone
 
     @property
     def breaker_state(self) -> str:
@@ -695,13 +703,6 @@ class BaseServiceClient(_ClientBase):
         self._core = _ClientCore(config, audited=self._audited)
         self._owns_http = http_client is None
         self._http = http_client or build_sync_client(config, transport)
-
-    def with_options(self, **changes: Any) -> Self:
-        """A copy with some ``ServiceConfig`` fields changed, sharing the connection pool."""
-        clone = copy.copy(self)
-        clone._core = _ClientCore(_new_config(self._core.config, changes), audited=self._audited)
-        clone._owns_http = False
-        return clone
 
     def close(self) -> None:
         if self._owns_http:
@@ -837,13 +838,6 @@ class AsyncBaseServiceClient(_ClientBase):
         self._core = _ClientCore(config, audited=self._audited)
         self._owns_http = http_client is None
         self._http = http_client or build_async_client(config, transport)
-
-    def with_options(self, **changes: Any) -> Self:
-        """A copy with some ``ServiceConfig`` fields changed, sharing the connection pool."""
-        clone = copy.copy(self)
-        clone._core = _ClientCore(_new_config(self._core.config, changes), audited=self._audited)
-        clone._owns_http = False
-        return clone
 
     async def aclose(self) -> None:
         if self._owns_http:
