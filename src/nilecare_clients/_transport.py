@@ -4,10 +4,16 @@ Only this module (and the injected-client parameters of the clients) names httpx
 moving to httpx2 or another transport is a local change. Every transport failure is mapped
 here, in one place, to the most specific public error, with the one fact the retry rules
 need: whether anything could have reached the service (``request_sent``).
+
+The async clients may run httpx over aiohttp instead (``async_transport="aiohttp"``, set up in
+``_aiohttp.py``). Its failures are classified from aiohttp's own exception, found on the
+``__cause__`` chain, never from the httpx class the adapter picked: httpx-aiohttp calls a reset
+after the body was written a ``ConnectTimeout``, which would read as "nothing was sent".
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import ssl
 from typing import Any
@@ -17,6 +23,7 @@ import httpx
 from nilecare_clients import _testmode
 from nilecare_clients._config import ServiceConfig
 from nilecare_clients._errors import (
+    ConfigurationError,
     ServiceError,
     ServiceTimeoutError,
     ServiceUnavailableError,
@@ -117,7 +124,23 @@ def build_sync_client(config: ServiceConfig, transport: httpx.BaseTransport | No
 def build_async_client(
     config: ServiceConfig, transport: httpx.AsyncBaseTransport | None
 ) -> httpx.AsyncClient:
-    return httpx.AsyncClient(**_client_kwargs(config, transport))
+    """httpx's async client over its own transport, or over aiohttp when the config says so.
+
+    An injected transport (or a ``testing.route_to`` route) wins over ``async_transport``.
+    """
+    kwargs = _client_kwargs(config, transport)
+    if config.async_transport == "aiohttp" and "transport" not in kwargs:
+        try:
+            from nilecare_clients._aiohttp import AiohttpServiceTransport
+        except ImportError as exc:
+            raise ConfigurationError(
+                f"{config.name}: async_transport='aiohttp' needs the aiohttp extra "
+                "(pip install 'nilecare-clients[aiohttp]')"
+            ) from exc
+        kwargs["transport"] = AiohttpServiceTransport(
+            config, verify=kwargs.pop("verify"), limits=kwargs.pop("limits")
+        )
+    return httpx.AsyncClient(**kwargs)
 
 
 def map_transport_error(
@@ -132,10 +155,16 @@ def map_transport_error(
 
     Only a failure before anything was written is ``request_sent=False``: connect refused,
     connect timeout, pool timeout. A reset or timeout after that may have reached a server
-    that acted on the request, so a write is not repeated on it.
+    that acted on the request, so a write is not repeated on it. Over aiohttp the failure is
+    judged by aiohttp's exception on the cause chain (see ``_aiohttp_failures``).
     """
+    failure: BaseException = exc
+    table = _TRANSPORT_FAILURES
+    cause = _aiohttp_cause(exc)
+    if cause is not None:
+        failure, table = cause, _aiohttp_failures()
     cls, detail, sent, unhealthy = next(
-        (row[1:] for row in _TRANSPORT_FAILURES if isinstance(exc, row[0])),
+        (row[1:] for row in table if isinstance(failure, row[0])),
         (ServiceUnavailableError, "transport failure", True, True),
     )
     error = cls(
@@ -143,17 +172,33 @@ def map_transport_error(
         method=method,
         path_template=path_template,
         correlation_id=correlation_id,
-        detail=f"{detail} ({type(exc).__name__})",
+        detail=f"{detail} ({type(failure).__name__})",
         request_sent=sent,
     )
     return error, unhealthy
 
 
+def _aiohttp_cause(exc: BaseException) -> BaseException | None:
+    """The outermost aiohttp exception behind ``exc`` (``__cause__``, then ``__context__``).
+
+    Found by module name, so the default transport never imports aiohttp.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc.__cause__ or exc.__context__
+    while current is not None and id(current) not in seen:
+        if type(current).__module__.startswith("aiohttp."):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+_FailureRow = tuple[tuple[type[BaseException], ...], type[ServiceError], str, bool, bool]
+
+
 # (httpx exception types, public class, detail, request_sent, counts against the breaker).
 # Order matters: ConnectTimeout and PoolTimeout are TimeoutExceptions too.
-_TRANSPORT_FAILURES: tuple[
-    tuple[tuple[type[Exception], ...], type[ServiceError], str, bool, bool], ...
-] = (
+_TRANSPORT_FAILURES: tuple[_FailureRow, ...] = (
     ((httpx.ConnectTimeout,), ServiceTimeoutError, "connect timeout", False, True),
     # Our own pool is saturated: nothing was sent, and it says nothing about the service.
     ((httpx.PoolTimeout,), ServiceTimeoutError, "connection pool timeout", False, False),
@@ -175,3 +220,42 @@ _TRANSPORT_FAILURES: tuple[
         True,
     ),
 )
+
+
+@functools.cache
+def _aiohttp_failures() -> tuple[_FailureRow, ...]:
+    """aiohttp's exceptions, in the same columns as ``_TRANSPORT_FAILURES``.
+
+    Built on first use (aiohttp is imported only once one of its exceptions was seen). Only
+    what fails inside aiohttp's connector (refused, DNS, TLS handshake, connect or pool-wait
+    timeout) happened before a byte was written; everything after that, a reset
+    (``ClientOSError``), a close without an answer (``ServerDisconnectedError``), a read
+    timeout, a malformed answer, may have reached the service. aiohttp raises one
+    ``ConnectionTimeoutError`` for a connect timeout and a pool-wait timeout alike; it is
+    reported as a connect timeout (the bulkhead, in front of the pool, makes pool waits rare).
+    """
+    import aiohttp
+
+    return (
+        ((aiohttp.ConnectionTimeoutError,), ServiceTimeoutError, "connect timeout", False, True),
+        (
+            (aiohttp.ClientConnectorError,),
+            ServiceUnreachableError,
+            "connection failed",
+            False,
+            True,
+        ),
+        ((aiohttp.SocketTimeoutError,), ServiceTimeoutError, "read timeout", True, True),
+        ((aiohttp.ServerTimeoutError,), ServiceTimeoutError, "timeout", True, True),
+        (
+            (
+                aiohttp.ClientConnectionError,
+                aiohttp.ClientPayloadError,
+                aiohttp.ClientResponseError,
+            ),
+            ServiceUnavailableError,
+            "connection lost",
+            True,
+            True,
+        ),
+    )

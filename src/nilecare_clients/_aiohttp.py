@@ -1,0 +1,94 @@
+"""The ``aiohttp`` transport option of the async clients (the ``aiohttp`` extra).
+
+httpx's API over an aiohttp session: httpx-aiohttp's ``AiohttpTransport``, set up from a
+``ServiceConfig`` so that every setting holds as it does on httpx's own transport.
+
+- Timeouts: each request carries its per-attempt ``httpx.Timeout`` (already shortened to the
+  time left before the deadline), which httpx-aiohttp 0.2.0 turns into aiohttp's per-request
+  ``ClientTimeout``: ``connect`` -> ``sock_connect``, ``read`` -> ``sock_read`` (between two
+  reads, as in httpx), ``pool`` -> ``connect`` (aiohttp's wait for a pooled connection plus the
+  connect itself). aiohttp has no write timeout: its read timer starts once the body is written.
+- Pool: ``max_connections`` -> ``limit``; ``keepalive_expiry`` -> ``keepalive_timeout``; no
+  keep-alive at all (``max_keepalive_connections=0`` or ``keepalive_expiry=0``) ->
+  ``force_close``. aiohttp has no separate cap on idle connections.
+- TLS: the same ``SSLContext`` as httpx's transport (verification, CA bundle, client cert).
+- Headers are httpx's, complete, so aiohttp adds none; httpx decodes bodies and keeps cookies.
+- aiohttp silently re-sends an idempotent request once when the connection drops; that is
+  turned off, so that only the retry layer repeats a call: within its budget, its deadline,
+  and with ``X-Retry-Attempt`` on the wire.
+
+Lifecycle: the session is created on the first request, inside the running loop, and closed by
+the client's ``aclose()``. It belongs to that loop for good: a request from another loop raises
+``ConfigurationError`` at once instead of hanging on futures of a loop that no longer runs.
+
+Failures keep aiohttp's exception as ``__cause__``; ``_transport.map_transport_error`` reads
+that cause rather than the httpx class httpx-aiohttp named it after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+
+import aiohttp
+import httpx
+from httpx_aiohttp import AiohttpTransport
+
+from nilecare_clients._config import ServiceConfig
+from nilecare_clients._errors import ConfigurationError
+
+__all__ = ["AiohttpServiceTransport"]
+
+
+class AiohttpServiceTransport(AiohttpTransport):
+    """An ``AiohttpTransport`` bound to one service's settings and to one event loop."""
+
+    def __init__(
+        self, config: ServiceConfig, *, verify: ssl.SSLContext | bool, limits: httpx.Limits
+    ) -> None:
+        super().__init__(verify=verify, trust_env=False, limits=limits, client=self._open_session)
+        self._service = config.name
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _open_session(self) -> aiohttp.ClientSession:
+        """Called by httpx-aiohttp on the first request, so inside the loop that will use it."""
+        self._loop = asyncio.get_running_loop()
+        limits = self.limits
+        limit = limits.max_connections or 0  # aiohttp: 0 is no limit, as None is for httpx
+        if limits.max_keepalive_connections == 0 or limits.keepalive_expiry == 0:
+            connector = aiohttp.TCPConnector(limit=limit, ssl=self.ssl_context, force_close=True)
+        else:
+            connector = aiohttp.TCPConnector(
+                limit=limit, ssl=self.ssl_context, keepalive_timeout=limits.keepalive_expiry
+            )
+        session = aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=False,
+            trust_env=False,
+        )
+        # aiohttp's own resend-once of idempotent requests after a dropped connection (its
+        # test client turns it off the same way); the retry layer owns every repeat.
+        session._retry_connection = False
+        return session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        loop = self._loop
+        if loop is not None and loop is not asyncio.get_running_loop():
+            raise ConfigurationError(
+                f"the async client for {self._service!r} (async_transport='aiohttp') was first "
+                "used in another event loop, and its aiohttp session belongs to that loop: "
+                "create one client per event loop (e.g. in the app's lifespan)"
+            )
+        try:
+            return await super().handle_async_request(request)
+        except aiohttp.ClientError as exc:
+            # What httpx-aiohttp leaves unmapped (a malformed answer, for one) still reaches
+            # the retry layer as a transport failure, its aiohttp cause attached.
+            raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+
+    async def aclose(self) -> None:
+        session = self.client
+        if not isinstance(session, aiohttp.ClientSession) or session.closed:
+            return
+        await session.close()
