@@ -26,7 +26,7 @@ from support import FakeClock, retry_policy
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from client_payloads import CLINICAL_URL, FACILITY_URL  # noqa: E402
+from client_payloads import CLINICAL_URL, FACILITY_URL
 
 
 @pytest.fixture

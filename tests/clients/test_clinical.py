@@ -6,14 +6,13 @@ idempotency header) and the typed value returned from Clinical's real success sh
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
 import pytest
 import respx
+from client_cases import Case, public_methods, run_case
 from client_payloads import (
     CLINICAL_URL,
     DIAGNOSTIC_ID,
@@ -55,9 +54,7 @@ from nilecare_clients.models import (
     PatientSummary,
     PrescriptionResult,
 )
-from support import call
 
-NO_BODY = object()
 HOST = CLINICAL_URL.removeprefix("http://")
 
 ENCOUNTER_WIRE = {
@@ -77,23 +74,6 @@ MEDICATION_WIRE = {
     "patientId": PATIENT_ID,
     "prescribedBy": USER_ID,
 }
-
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    method: str
-    args: tuple[Any, ...]
-    http: str
-    path: str
-    response: Any
-    check: Callable[[Any], None]
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    status: int = 200
-    query: dict[str, str] = field(default_factory=dict)
-    body: Any = NO_BODY
-    #: Whether the request must carry an Idempotency-Key (create calls, I26).
-    keyed: bool = False
 
 
 def _patient(result: Any) -> None:
@@ -630,29 +610,11 @@ async def test_each_method_sends_the_contract_request_and_returns_a_typed_value(
     clinical: Any, router: respx.MockRouter, case: Case
 ) -> None:
     """Each method sends one request with the contract's method, path, query and camelCase body, and parses Clinical's real success shape."""
-    route = router.route(method=case.http, host=HOST, path=case.path).respond(
-        case.status, json=case.response
-    )
-    result = await call(getattr(clinical, case.method)(*case.args, **case.kwargs))
-    assert route.call_count == 1
-    request = route.calls.last.request
-    assert dict(request.url.params) == case.query
-    if case.body is NO_BODY:
-        assert request.content == b""
-    else:
-        assert request.headers["content-type"] == "application/json"
-        assert json.loads(request.content) == case.body
-    assert ("idempotency-key" in request.headers) is case.keyed
-    case.check(result)
+    await run_case(clinical, router, HOST, case)
 
 
 def test_every_public_method_has_a_case() -> None:
     """The table above covers every public Clinical method (iter_patients has its own tests)."""
     from nilecare_clients import ClinicalServiceClient
 
-    public = {
-        name
-        for name in vars(ClinicalServiceClient)
-        if not name.startswith("_") and callable(getattr(ClinicalServiceClient, name))
-    }
-    assert public - {c.method for c in CASES} == {"iter_patients"}
+    assert public_methods(ClinicalServiceClient) - {c.method for c in CASES} == {"iter_patients"}
