@@ -36,6 +36,7 @@ from httpx_aiohttp import AiohttpTransport
 
 from nilecare_clients._config import ServiceConfig
 from nilecare_clients._errors import ConfigurationError
+from nilecare_clients._transport import aiohttp_failure_as_httpx
 
 __all__ = ["AiohttpServiceTransport"]
 
@@ -82,10 +83,12 @@ class AiohttpServiceTransport(AiohttpTransport):
             )
         try:
             return await super().handle_async_request(request)
-        except aiohttp.ClientError as exc:
-            # What httpx-aiohttp leaves unmapped (a malformed answer, for one) still reaches
-            # the retry layer as a transport failure, its aiohttp cause attached.
-            raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+        except (httpx.TransportError, aiohttp.ClientError) as exc:
+            # httpx-aiohttp names a reset or a refused connection ConnectTimeout, and leaves
+            # some failures (a malformed answer) unmapped: re-raise what httpx's own transport
+            # would have raised, its aiohttp cause attached for map_transport_error to judge.
+            error, cause = aiohttp_failure_as_httpx(exc, request)
+            raise error from cause
 
     async def aclose(self) -> None:
         session = self.client

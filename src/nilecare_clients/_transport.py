@@ -159,14 +159,13 @@ def map_transport_error(
     judged by aiohttp's exception on the cause chain (see ``_aiohttp_failures``).
     """
     failure: BaseException = exc
-    table = _TRANSPORT_FAILURES
     cause = _aiohttp_cause(exc)
     if cause is not None:
-        failure, table = cause, _aiohttp_failures()
-    cls, detail, sent, unhealthy = next(
-        (row[1:] for row in table if isinstance(failure, row[0])),
-        (ServiceUnavailableError, "transport failure", True, True),
-    )
+        failure = cause
+        row = next((r[2:] for r in _aiohttp_failures() if isinstance(cause, r[0])), None)
+    else:
+        row = next((r[1:] for r in _TRANSPORT_FAILURES if isinstance(exc, r[0])), None)
+    cls, detail, sent, unhealthy = row or (ServiceUnavailableError, "transport failure", True, True)
     error = cls(
         service=service,
         method=method,
@@ -178,6 +177,26 @@ def map_transport_error(
     return error, unhealthy
 
 
+def aiohttp_failure_as_httpx(
+    exc: BaseException, request: httpx.Request
+) -> tuple[httpx.TransportError, BaseException]:
+    """``(httpx error, aiohttp cause)``: what httpx's own transport raises for that failure.
+
+    Over aiohttp, the request phase re-raises this (``from`` the cause) instead of the
+    adapter's name, so code that reads httpx names (``health_check``, ``except
+    httpx.ConnectError``) sees what the default transport would have shown.
+    """
+    cause = exc if _is_aiohttp(exc) else (_aiohttp_cause(exc) or exc)
+    httpx_cls = next(
+        (r[1] for r in _aiohttp_failures() if isinstance(cause, r[0])), httpx.TransportError
+    )
+    return httpx_cls(str(cause) or type(cause).__name__, request=request), cause
+
+
+def _is_aiohttp(exc: BaseException) -> bool:
+    return type(exc).__module__.startswith("aiohttp.")
+
+
 def _aiohttp_cause(exc: BaseException) -> BaseException | None:
     """The outermost aiohttp exception behind ``exc`` (``__cause__``, then ``__context__``).
 
@@ -186,7 +205,7 @@ def _aiohttp_cause(exc: BaseException) -> BaseException | None:
     seen: set[int] = set()
     current: BaseException | None = exc.__cause__ or exc.__context__
     while current is not None and id(current) not in seen:
-        if type(current).__module__.startswith("aiohttp."):
+        if _is_aiohttp(current):
             return current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
@@ -222,9 +241,15 @@ _TRANSPORT_FAILURES: tuple[_FailureRow, ...] = (
 )
 
 
+_AiohttpRow = tuple[
+    tuple[type[BaseException], ...], type[httpx.TransportError], type[ServiceError], str, bool, bool
+]
+
+
 @functools.cache
-def _aiohttp_failures() -> tuple[_FailureRow, ...]:
-    """aiohttp's exceptions, in the same columns as ``_TRANSPORT_FAILURES``.
+def _aiohttp_failures() -> tuple[_AiohttpRow, ...]:
+    """aiohttp's failures: (aiohttp types, the httpx class httpx's own transport raises for the
+    same failure, then the columns of ``_TRANSPORT_FAILURES``). First match wins.
 
     Built on first use (aiohttp is imported only once one of its exceptions was seen). Only
     what fails inside aiohttp's connector (refused, DNS, TLS handshake, connect or pool-wait
@@ -236,26 +261,44 @@ def _aiohttp_failures() -> tuple[_FailureRow, ...]:
     """
     import aiohttp
 
+    lost = (ServiceUnavailableError, "connection lost", True, True)
     return (
-        ((aiohttp.ConnectionTimeoutError,), ServiceTimeoutError, "connect timeout", False, True),
+        (
+            (aiohttp.ConnectionTimeoutError,),
+            httpx.ConnectTimeout,
+            ServiceTimeoutError,
+            "connect timeout",
+            False,
+            True,
+        ),
         (
             (aiohttp.ClientConnectorError,),
+            httpx.ConnectError,
             ServiceUnreachableError,
             "connection failed",
             False,
             True,
         ),
-        ((aiohttp.SocketTimeoutError,), ServiceTimeoutError, "read timeout", True, True),
-        ((aiohttp.ServerTimeoutError,), ServiceTimeoutError, "timeout", True, True),
         (
-            (
-                aiohttp.ClientConnectionError,
-                aiohttp.ClientPayloadError,
-                aiohttp.ClientResponseError,
-            ),
-            ServiceUnavailableError,
-            "connection lost",
+            (aiohttp.SocketTimeoutError,),
+            httpx.ReadTimeout,
+            ServiceTimeoutError,
+            "read timeout",
             True,
             True,
         ),
+        (
+            (aiohttp.ServerTimeoutError,),
+            httpx.TimeoutException,
+            ServiceTimeoutError,
+            "timeout",
+            True,
+            True,
+        ),
+        (
+            (aiohttp.ServerDisconnectedError, aiohttp.ClientResponseError),
+            httpx.RemoteProtocolError,
+            *lost,
+        ),
+        ((aiohttp.ClientConnectionError, aiohttp.ClientPayloadError), httpx.ReadError, *lost),
     )
