@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -111,6 +111,38 @@ def page_parser(model: Any, collection_key: str | None) -> Callable[[bytes], Pag
     return parse
 
 
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation (``X | None``, ``list[X]``, ``dict[K, X]``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _python_path(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+    """An error location as the caller's Python field names (``address.zip_code``).
+
+    pydantic reports a missing field by its wire alias (``lastName``) but a bad value by the
+    key the caller used (``last_name``); naming every field one way keeps messages stable.
+    Keys that are not fields (unknown keys, dict keys, list indexes) are kept as given.
+    """
+    parts: list[str] = []
+    current: type[BaseModel] | None = model
+    for segment in loc:
+        name = str(segment)
+        if isinstance(segment, str) and current is not None:
+            fields = current.model_fields
+            if segment not in fields:
+                name = next((n for n, f in fields.items() if f.alias == segment), segment)
+            if name in fields:
+                current = _model_in(fields[name].annotation)
+        parts.append(name)
+    return ".".join(parts) or "body"
+
+
 def wire_body(model: type[B], body: B | Mapping[str, Any]) -> dict[str, Any]:
     """The wire form of a request body; a dict is validated first (field names in the error)."""
     if isinstance(body, model):
@@ -119,7 +151,7 @@ def wire_body(model: type[B], body: B | Mapping[str, Any]) -> dict[str, Any]:
         try:
             return model.model_validate(body).to_wire()  # type: ignore[attr-defined, no-any-return]
         except ValidationError as exc:
-            fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
+            fields = sorted({_python_path(model, e["loc"]) for e in exc.errors()})
             raise InvalidRequestError(
                 f"invalid {model.__name__}: {', '.join(fields) or 'body'}"
             ) from None
