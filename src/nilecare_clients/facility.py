@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import httpx
 
@@ -168,10 +168,21 @@ class _Plans:
 
 
 def _facility_keys(facility_id: str) -> Callable[[Hashable], bool]:
-    """Every cache key that a change to ``facility_id`` makes wrong."""
+    """Every cache key of ``facility_id`` (record, departments, settings) and every list."""
 
     def matches(key: Hashable) -> bool:
         return isinstance(key, tuple) and (key[0] == "facilities" or key[1:2] == (facility_id,))
+
+    return matches
+
+
+def _facility_record_keys(facility_id: str) -> Callable[[Hashable], bool]:
+    """The keys an update of ``facility_id`` makes wrong: its record and every list."""
+
+    def matches(key: Hashable) -> bool:
+        return key == ("facility", facility_id) or (
+            isinstance(key, tuple) and key[:1] == ("facilities",)
+        )
 
     return matches
 
@@ -197,28 +208,53 @@ class _FacilityCacheOwner:
     def _policy(self) -> CachePolicy:
         return self._cache.policy if self._cache is not None else CachePolicy(enabled=False)
 
-    def _fresh_or_hit(self, key: Hashable, fresh: bool) -> CacheResult[Any] | None:
-        if self._cache is None or not self._cache.policy.enabled:
-            return None
-        if fresh:
-            self._cache.invalidate(key)
-            return None
-        return self._cache.peek(key)
+    @property
+    def _live_cache(self) -> FacilityCache | None:
+        cache = self._cache
+        return cache if cache is not None and cache.policy.enabled else None
 
     def invalidate(self, facility_id: str | None = None) -> None:
         """Forget one facility (its record, departments, settings, and every list), or all."""
+        if facility_id is not None:
+            check_uuid("facility_id", facility_id)
         if self._cache is None:
             return
         if facility_id is None:
             self._cache.clear()
         else:
-            self._cache.invalidate_where(_facility_keys(check_uuid("facility_id", facility_id)))
+            self._cache.invalidate_where(_facility_keys(facility_id))
 
-    def _invalidate_departments(self) -> None:
+    # Writes drop exactly what they change (never the whole cache). Ids here come from the
+    # server's answer or were checked before the call, so they are not checked again: a write
+    # that succeeded must not raise afterwards.
+    def _facility_created(self, facility: Facility) -> None:
         if self._cache is not None:
-            self._cache.invalidate_where(
-                lambda k: isinstance(k, tuple) and k[0] in ("departments", "department")
-            )
+            self._cache.invalidate_where(_facility_keys(facility.facility_id))
+
+    def _facility_updated(self, facility_id: str) -> None:
+        if self._cache is not None:
+            self._cache.invalidate_where(_facility_record_keys(facility_id))
+
+    def _facility_deleted(self, facility_id: str) -> None:
+        if self._cache is not None:
+            self._cache.invalidate_where(_facility_keys(facility_id))
+
+    def _settings_updated(self, facility_id: str) -> None:
+        if self._cache is not None:
+            self._cache.invalidate(("settings", facility_id))
+
+    def _department_written(self, department: Department, department_id: str | None) -> None:
+        if self._cache is not None:
+            keys: list[Hashable] = [("departments", department.facility_id)]
+            if department_id is not None:
+                keys.append(("department", department_id))
+            self._cache.invalidate(*keys)
+
+    @staticmethod
+    def _forget_on_not_found(cache: FacilityCache, key: Hashable, error: NotFoundError) -> NoReturn:
+        # A fresh read that finds the entity gone drops the cached copy (no stale 404s).
+        cache.invalidate(key)
+        raise error
 
     def cache_stats(self) -> CacheStats:
         """Hits, misses, stale serves, coalesced waits, negative hits, evictions and size."""
@@ -248,12 +284,19 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
     def _cached(
         self, key: Hashable, ttl: float, plan: Callable[[], Plan[T]], fresh: bool
     ) -> CacheResult[T]:
-        hit = self._fresh_or_hit(key, fresh)
-        if hit is not None:
-            return hit
-        if self._cache is None or not self._cache.policy.enabled:
+        cache = self._live_cache
+        if cache is None:
             return CacheResult(self._run(plan()), False, 0.0, False)
-        return self._cache.get_or_load(key, ttl, lambda: self._run(plan()))
+        if not fresh:
+            return cache.get_or_load(key, ttl, lambda: self._run(plan()))
+        # fresh=True: ask the service first and replace the entry only once it answered, so
+        # a failed fresh read leaves the cached copy (and its stale-if-error fallback) alone.
+        try:
+            value = self._run(plan())
+        except NotFoundError as error:
+            self._forget_on_not_found(cache, key, error)
+        cache.invalidate(key)
+        return cache.get_or_load(key, ttl, lambda: value)
 
     # -- facilities (reference data: cached) ----------------------------------------------
     def lookup_facility(self, facility_id: str, *, fresh: bool = False) -> CacheResult[Facility]:
@@ -310,7 +353,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         created = self._run(
             write_plan("POST", _F, FacilityCreate, body, Facility, None, idempotency_key)
         )
-        self.invalidate(created.facility_id)
+        self._facility_created(created)
         return created
 
     def update_facility(
@@ -319,12 +362,12 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         updated = self._run(
             write_plan("PUT", _F + "/{id}", FacilityUpdate, body, Facility, facility_id)
         )
-        self.invalidate(facility_id)
+        self._facility_updated(facility_id)
         return updated
 
     def delete_facility(self, facility_id: str) -> None:
         self._run(write_plan("DELETE", _F + "/{id}", FacilityUpdate, None, None, facility_id))
-        self.invalidate(facility_id)
+        self._facility_deleted(facility_id)
 
     def get_facility_settings(self, facility_id: str, *, fresh: bool = False) -> FacilitySettings:
         check_uuid("facility_id", facility_id)
@@ -343,8 +386,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
                 "PUT", _SET + "/{id}", FacilitySettingsUpdate, body, FacilitySettings, facility_id
             )
         )
-        if self._cache is not None:
-            self._cache.invalidate(("settings", facility_id))
+        self._settings_updated(facility_id)
         return updated
 
     # -- departments (reference data: cached 10 min) ---------------------------------------
@@ -372,7 +414,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         created = self._run(
             write_plan("POST", _DEP, DepartmentCreate, body, Department, None, idempotency_key)
         )
-        self._invalidate_departments()
+        self._department_written(created, None)
         return created
 
     def update_department(
@@ -381,7 +423,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         updated = self._run(
             write_plan("PUT", _DEP + "/{id}", DepartmentUpdate, body, Department, department_id)
         )
-        self._invalidate_departments()
+        self._department_written(updated, department_id)
         return updated
 
     # -- wards (live counters: not cached) --------------------------------------------------
@@ -487,12 +529,21 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
     async def _cached(
         self, key: Hashable, ttl: float, plan: Callable[[], Plan[T]], fresh: bool
     ) -> CacheResult[T]:
-        hit = self._fresh_or_hit(key, fresh)
-        if hit is not None:
-            return hit
-        if self._cache is None or not self._cache.policy.enabled:
+        cache = self._live_cache
+        if cache is None:
             return CacheResult(await self._arun(plan()), False, 0.0, False)
-        return await self._cache.aget_or_load(key, ttl, lambda: self._arun(plan()))
+        if not fresh:
+            return await cache.aget_or_load(key, ttl, lambda: self._arun(plan()))
+        try:
+            value = await self._arun(plan())
+        except NotFoundError as error:
+            self._forget_on_not_found(cache, key, error)
+
+        async def answered() -> T:
+            return value
+
+        cache.invalidate(key)
+        return await cache.aget_or_load(key, ttl, answered)
 
     async def lookup_facility(
         self, facility_id: str, *, fresh: bool = False
@@ -549,7 +600,7 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
         created = await self._arun(
             write_plan("POST", _F, FacilityCreate, body, Facility, None, idempotency_key)
         )
-        self.invalidate(created.facility_id)
+        self._facility_created(created)
         return created
 
     async def update_facility(
@@ -558,14 +609,14 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
         updated = await self._arun(
             write_plan("PUT", _F + "/{id}", FacilityUpdate, body, Facility, facility_id)
         )
-        self.invalidate(facility_id)
+        self._facility_updated(facility_id)
         return updated
 
     async def delete_facility(self, facility_id: str) -> None:
         await self._arun(
             write_plan("DELETE", _F + "/{id}", FacilityUpdate, None, None, facility_id)
         )
-        self.invalidate(facility_id)
+        self._facility_deleted(facility_id)
 
     async def get_facility_settings(
         self, facility_id: str, *, fresh: bool = False
@@ -588,8 +639,7 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
                 "PUT", _SET + "/{id}", FacilitySettingsUpdate, body, FacilitySettings, facility_id
             )
         )
-        if self._cache is not None:
-            self._cache.invalidate(("settings", facility_id))
+        self._settings_updated(facility_id)
         return updated
 
     async def get_departments(self, facility_id: str, *, fresh: bool = False) -> list[Department]:
@@ -622,7 +672,7 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
         created = await self._arun(
             write_plan("POST", _DEP, DepartmentCreate, body, Department, None, idempotency_key)
         )
-        self._invalidate_departments()
+        self._department_written(created, None)
         return created
 
     async def update_department(
@@ -631,7 +681,7 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
         updated = await self._arun(
             write_plan("PUT", _DEP + "/{id}", DepartmentUpdate, body, Department, department_id)
         )
-        self._invalidate_departments()
+        self._department_written(updated, department_id)
         return updated
 
     async def get_wards(self, department_id: str) -> list[Ward]:
