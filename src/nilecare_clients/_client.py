@@ -29,6 +29,7 @@ from nilecare_clients._config import ServiceConfig
 from nilecare_clients._correlation import get_correlation_id, get_deadline, new_correlation_id
 from nilecare_clients._decisions import (
     RetryDecision,
+    answer_may_echo_earlier_write,
     build_path,
     decide_retry,
     error_from_response,
@@ -97,6 +98,7 @@ class _Call:
         "envelope_key",
         "headers",
         "idempotency_key",
+        "maybe_applied",
         "method",
         "null_is_not_found",
         "outcome",
@@ -121,6 +123,7 @@ class _Call:
     envelope_key: str | None
     headers: dict[str, str]
     idempotency_key: str | None
+    maybe_applied: bool
     method: str
     null_is_not_found: bool
     params: dict[str, Any] | None
@@ -142,6 +145,7 @@ class _Call:
     def __init__(self) -> None:
         self.retries = 0
         self.auth_refreshed = False
+        self.maybe_applied = False  # an earlier attempt may have been processed
         self.probe = False  # admitted as the half-open breaker's probe
         self.verdict = _NEUTRAL  # what the last attempt said about the service's health
         self.span = None
@@ -505,12 +509,15 @@ class _ClientCore:
     def _finish_error(
         self, call: _Call, error: ServiceError, attempt: int, started: float
     ) -> ServiceError:
+        earlier_maybe_applied = call.maybe_applied
+        if not proves_not_processed(error):
+            call.maybe_applied = True
         if (
             call.method in _WRITE_METHODS
             and not call.repeatable
             and not proves_not_processed(error)
             and (error.status_code is None or error.status_code >= 500)
-        ):
+        ) or answer_may_echo_earlier_write(call.method, error.status_code, earlier_maybe_applied):
             # A write we may not repeat, and nothing proves it was not applied (I11, I26).
             error = OutcomeUnknownError(
                 idempotency_key=call.idempotency_key,

@@ -28,6 +28,7 @@ from nilecare_clients._errors import (
 __all__ = [
     "IDEMPOTENT_METHODS",
     "RetryDecision",
+    "answer_may_echo_earlier_write",
     "backoff_delay",
     "build_path",
     "decide_retry",
@@ -176,8 +177,15 @@ def error_from_response(
 
 
 def is_breaker_failure(status_code: int | None, transport_failure: bool) -> bool:
-    """Only what says "the service is unhealthy" counts: 5xx, connect errors, timeouts."""
-    return transport_failure or (status_code is not None and status_code >= 500)
+    """Only what says "the service is unhealthy" counts: 5xx, connect errors, timeouts.
+
+    A 501 does not: the service is up and says the route has no handler (today's Clinical
+    answers 501 for every ``/encounters`` and ``/diagnostics`` call). Counting it would let a
+    caller of a missing route open the breaker for the patient routes that work.
+    """
+    if transport_failure:
+        return True
+    return status_code is not None and status_code >= 500 and status_code != 501
 
 
 def is_repeatable(method: str, has_idempotency_key: bool, keys_honoured: bool) -> bool:
@@ -196,6 +204,28 @@ def proves_not_processed(error: ServiceError) -> bool:
     A 501 proves it as well as a 503 does, but unlike a 503 it does not go away on retry.
     """
     return not error.request_sent or error.status_code in _REFUSED_STATUSES
+
+
+#: Answers a repeated write can get *because* an earlier attempt was applied: 400 "already
+#: exists" (Clinical's duplicate phone, I11), 404 for a delete that already happened, 409 for a
+#: duplicate or a bed that the first attempt assigned (I19), 422 for a state already changed.
+_ECHOES_OF_AN_APPLIED_WRITE = frozenset({400, 404, 409, 422})
+
+
+def answer_may_echo_earlier_write(
+    method: str, status_code: int | None, earlier_attempt_maybe_applied: bool
+) -> bool:
+    """A retry's refusal that may only say "the earlier attempt already did it".
+
+    Today's Clinical commits ``DELETE /patients/{id}`` and then answers 500 (its event producer
+    is down); the retry gets 404. Reporting that 404 as ``NotFoundError`` would tell the caller
+    the patient never existed, so the call ends in ``OutcomeUnknownError`` instead.
+    """
+    return (
+        earlier_attempt_maybe_applied
+        and method not in ("GET", "HEAD", "OPTIONS")
+        and status_code in _ECHOES_OF_AN_APPLIED_WRITE
+    )
 
 
 @dataclass(frozen=True, slots=True)
