@@ -286,6 +286,7 @@ class ClinicalServiceClient(BaseServiceClient):
 
     # -- encounters -----------------------------------------------------------------------
     def get_encounter(self, encounter_id: str) -> Encounter:
+        """The encounter, or ``NotFoundError`` (also for ``data: null``, I11)."""
         return self._run(_get(_E + "/{id}", Encounter, encounter_id, "encounter_id"))
 
     def list_encounters(
@@ -297,6 +298,7 @@ class ClinicalServiceClient(BaseServiceClient):
         provider_id: str | None = None,
         status: str | None = None,
     ) -> Page[Encounter]:
+        """A page of encounters; each filter is sent only when given (I13)."""
         return self._run(
             _Plans.list_of(
                 _E,
@@ -313,6 +315,7 @@ class ClinicalServiceClient(BaseServiceClient):
     def create_encounter(
         self, body: EncounterCreate | Mapping[str, Any], idempotency_key: str | None = None
     ) -> Encounter:
+        """Create an encounter; sends ``Idempotency-Key`` (generated when not given, I26)."""
         return self._run(
             write_plan("POST", _E, EncounterCreate, body, Encounter, None, idempotency_key)
         )
@@ -328,6 +331,7 @@ class ClinicalServiceClient(BaseServiceClient):
     def complete_encounter(
         self, encounter_id: str, body: EncounterComplete | Mapping[str, Any] | None = None
     ) -> Encounter:
+        """Mark an encounter completed; not repeated after an ambiguous failure (PATCH)."""
         return self._run(
             write_plan(
                 "PATCH",
@@ -352,12 +356,15 @@ class ClinicalServiceClient(BaseServiceClient):
 
     # -- statistics -----------------------------------------------------------------------
     def get_patients_count(self) -> int:
+        """The organisation's patient count (soft-deleted rows left out). Not cached."""
         return self._run(_Plans.count(_S + "/patients/count"))
 
     def get_encounters_count(self) -> int:
+        """The organisation's encounter count (soft-deleted rows left out). Not cached."""
         return self._run(_Plans.count(_S + "/encounters/count"))
 
     def get_all_stats(self) -> ClinicalStats:
+        """Patient and encounter totals for the caller's organisation (``GET /stats``, I7)."""
         return self._run(Plan("GET", _S, response_model=ClinicalStats))
 
     # -- medications ----------------------------------------------------------------------
@@ -373,6 +380,7 @@ class ClinicalServiceClient(BaseServiceClient):
         patient_id: str | None = None,
         status: str | None = None,
     ) -> Page[Medication]:
+        """A page of medications (the unpatched service always answers an empty page)."""
         return self._run(
             _Plans.list_of(
                 _M, Medication, "medications", page, limit, patientId=patient_id, status=status
@@ -388,6 +396,7 @@ class ClinicalServiceClient(BaseServiceClient):
     def update_medication(
         self, medication_id: str, body: MedicationCreate | Mapping[str, Any]
     ) -> Medication:
+        """Replace a medication: the service needs the full body again (§2.4)."""
         return self._run(
             write_plan("PUT", _M + "/{id}", MedicationCreate, body, Medication, medication_id)
         )
@@ -395,6 +404,7 @@ class ClinicalServiceClient(BaseServiceClient):
     def discontinue_medication(
         self, medication_id: str, body: MedicationDiscontinue | Mapping[str, Any] | None = None
     ) -> None:
+        """Discontinue a medication; not repeated after an ambiguous failure (PATCH)."""
         self._run(
             write_plan(
                 "PATCH",
@@ -408,6 +418,7 @@ class ClinicalServiceClient(BaseServiceClient):
 
     # -- diagnostics ----------------------------------------------------------------------
     def get_diagnostic(self, diagnostic_id: str) -> Diagnostic:
+        """The diagnostic order and its results, or ``NotFoundError``."""
         return self._run(_get(_D + "/{id}", Diagnostic, diagnostic_id, "diagnostic_id"))
 
     def list_diagnostics(
@@ -419,6 +430,7 @@ class ClinicalServiceClient(BaseServiceClient):
         status: str | None = None,
         test_type: str | None = None,
     ) -> Page[Diagnostic]:
+        """A page of diagnostics; each filter is sent only when given (I13)."""
         return self._run(
             _Plans.list_of(
                 _D,
@@ -435,6 +447,7 @@ class ClinicalServiceClient(BaseServiceClient):
     def order_diagnostic(
         self, body: DiagnosticCreate | Mapping[str, Any], idempotency_key: str | None = None
     ) -> Diagnostic:
+        """Order a diagnostic; sends ``Idempotency-Key`` (generated when not given, I26)."""
         return self._run(
             write_plan("POST", _D, DiagnosticCreate, body, Diagnostic, None, idempotency_key)
         )
@@ -442,6 +455,7 @@ class ClinicalServiceClient(BaseServiceClient):
     def update_diagnostic(
         self, diagnostic_id: str, body: DiagnosticUpdate | Mapping[str, Any]
     ) -> Diagnostic:
+        """Partial update of a diagnostic order."""
         return self._run(
             write_plan("PUT", _D + "/{id}", DiagnosticUpdate, body, Diagnostic, diagnostic_id)
         )
@@ -449,6 +463,7 @@ class ClinicalServiceClient(BaseServiceClient):
     def add_diagnostic_results(
         self, diagnostic_id: str, body: DiagnosticResults | Mapping[str, Any]
     ) -> Diagnostic:
+        """Record results (``completed_date`` required); not repeated after an ambiguous failure."""
         return self._run(
             write_plan(
                 "PATCH", _D + "/{id}/results", DiagnosticResults, body, Diagnostic, diagnostic_id

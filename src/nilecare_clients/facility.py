@@ -350,6 +350,10 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
     def create_facility(
         self, body: FacilityCreate | Mapping[str, Any], idempotency_key: str | None = None
     ) -> Facility:
+        """Create a facility; sends ``contact`` and ``contactInfo`` (I5) and an ``Idempotency-Key``.
+
+        Drops the cached facility lists.
+        """
         created = self._run(
             write_plan("POST", _F, FacilityCreate, body, Facility, None, idempotency_key)
         )
@@ -359,6 +363,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
     def update_facility(
         self, facility_id: str, body: FacilityUpdate | Mapping[str, Any]
     ) -> Facility:
+        """Partial update; drops this facility's cached record and the facility lists."""
         updated = self._run(
             write_plan("PUT", _F + "/{id}", FacilityUpdate, body, Facility, facility_id)
         )
@@ -366,10 +371,12 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         return updated
 
     def delete_facility(self, facility_id: str) -> None:
+        """Soft-delete; drops everything cached for this facility and the facility lists."""
         self._run(write_plan("DELETE", _F + "/{id}", FacilityUpdate, None, None, facility_id))
         self._facility_deleted(facility_id)
 
     def get_facility_settings(self, facility_id: str, *, fresh: bool = False) -> FacilitySettings:
+        """The facility's settings (cached 1 h; the first read creates them upstream)."""
         check_uuid("facility_id", facility_id)
         return self._cached(
             ("settings", facility_id),
@@ -381,6 +388,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
     def update_facility_settings(
         self, facility_id: str, body: FacilitySettingsUpdate | Mapping[str, Any]
     ) -> FacilitySettings:
+        """Partial update of the settings; drops only this facility's cached settings."""
         updated = self._run(
             write_plan(
                 "PUT", _SET + "/{id}", FacilitySettingsUpdate, body, FacilitySettings, facility_id
@@ -391,6 +399,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
 
     # -- departments (reference data: cached 10 min) ---------------------------------------
     def get_departments(self, facility_id: str, *, fresh: bool = False) -> list[Department]:
+        """The facility's active departments (cached 10 min)."""
         check_uuid("facility_id", facility_id)
         return self._cached(
             ("departments", facility_id),
@@ -400,6 +409,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         ).value
 
     def get_department(self, department_id: str, *, fresh: bool = False) -> Department:
+        """A department (cached 10 min)."""
         check_uuid("department_id", department_id)
         return self._cached(
             ("department", department_id),
@@ -411,6 +421,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
     def create_department(
         self, body: DepartmentCreate | Mapping[str, Any], idempotency_key: str | None = None
     ) -> Department:
+        """Create a department; drops the cached department list of its facility."""
         created = self._run(
             write_plan("POST", _DEP, DepartmentCreate, body, Department, None, idempotency_key)
         )
@@ -420,6 +431,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
     def update_department(
         self, department_id: str, body: DepartmentUpdate | Mapping[str, Any]
     ) -> Department:
+        """Partial update; drops this department and its facility's cached department list."""
         updated = self._run(
             write_plan("PUT", _DEP + "/{id}", DepartmentUpdate, body, Department, department_id)
         )
@@ -432,6 +444,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         return self._run(_by_id(_DEP + "/{id}/wards", list[Ward], department_id, "department_id"))
 
     def get_ward(self, ward_id: str) -> Ward:
+        """A ward. Not cached: its bed counters are live."""
         return self._run(_by_id(_W + "/{id}", Ward, ward_id, "ward_id"))
 
     def get_ward_beds(self, ward_id: str) -> list[Bed]:
@@ -444,6 +457,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
 
     # -- beds (live: never cached) ---------------------------------------------------------
     def get_bed(self, bed_id: str) -> Bed:
+        """A bed. Never cached (live); assignment decisions rest on ``assign_bed`` alone (I19)."""
         return self._run(_by_id(_B + "/{id}", Bed, bed_id, "bed_id"))
 
     def get_available_beds(
@@ -489,10 +503,12 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         return self._run(_Plans.release(bed_id, release_reason))
 
     def get_bed_history(self, bed_id: str) -> list[BedHistoryEntry]:
+        """The bed's assignments, newest first (snake_case rows normalised, I16). Not cached."""
         return self._run(_by_id(_B + "/{id}/history", list[BedHistoryEntry], bed_id, "bed_id"))
 
     # -- capacity and analytics (close to live: not cached) ---------------------------------
     def get_capacity(self, facility_id: str) -> FacilityCapacity:
+        """Live capacity figures (the server may be up to 60 s behind). Not cached."""
         return self._run(
             _by_id(_F + "/{id}/capacity", FacilityCapacity, facility_id, "facility_id")
         )
@@ -500,6 +516,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
     def get_facility_analytics(
         self, facility_id: str, period: AnalyticsPeriod | str | None = None
     ) -> FacilityAnalytics:
+        """Facility figures; ``period`` is only echoed back by the service. Not cached."""
         return self._run(
             _by_id(
                 _F + "/{id}/analytics",
