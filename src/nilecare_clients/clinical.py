@@ -184,9 +184,9 @@ class _Plans:
     def list_of(
         route: str, model: Any, key: str, page: int, limit: int, **filters: Any
     ) -> Plan[Any]:
-        for name in ("patientId", "providerId"):
-            if filters.get(name) is not None:
-                check_uuid(name, filters[name])
+        for wire, name in (("patientId", "patient_id"), ("providerId", "provider_id")):
+            if filters.get(wire) is not None:
+                check_uuid(name, filters[wire])
         return Plan(
             "GET", route, params=_list_query(page, limit, **filters), parse=page_parser(model, key)
         )

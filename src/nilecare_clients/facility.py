@@ -23,7 +23,7 @@ from nilecare_clients._cache import (
 )
 from nilecare_clients._client import AsyncBaseServiceClient, BaseServiceClient
 from nilecare_clients._config import ServiceConfig
-from nilecare_clients._errors import InvalidRequestError, NotFoundError
+from nilecare_clients._errors import ConfigurationError, InvalidRequestError, NotFoundError
 from nilecare_clients._plan import (
     Plan,
     check_uuid,
@@ -78,6 +78,18 @@ def _by_id(route: str, model: type[T], ident: str, name: str, **extra: Any) -> P
         null_is_not_found=True,
         **extra,
     )
+
+
+def _period(period: AnalyticsPeriod | str | None) -> AnalyticsPeriod | None:
+    """The analytics period, checked before any I/O (the service answers 400 otherwise)."""
+    if period is None:
+        return None
+    try:
+        return AnalyticsPeriod(period)
+    except ValueError:
+        raise InvalidRequestError(
+            "period must be one of: " + ", ".join(p.value for p in AnalyticsPeriod)
+        ) from None
 
 
 class _Plans:
@@ -198,9 +210,15 @@ class _FacilityCacheOwner:
         if isinstance(cache, FacilityCache):
             self._cache = cache
         elif cache:
-            self._cache = shared_cache(
-                config.name, cache_policy or CachePolicy(), config.retry.clock
-            )
+            shared = shared_cache(config.name, cache_policy or CachePolicy(), config.retry.clock)
+            if cache_policy is not None and shared.policy != cache_policy:
+                # The first client of a service fixes the shared cache's policy; silently
+                # keeping other TTLs than the caller asked for would be a trap.
+                raise ConfigurationError(
+                    f"the shared {config.name!r} cache already uses another CachePolicy: pass "
+                    "the same policy, or cache=FacilityCache(policy) for a cache of its own"
+                )
+            self._cache = shared
         else:
             self._cache = None
 
@@ -523,7 +541,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
                 FacilityAnalytics,
                 facility_id,
                 "facility_id",
-                params=query(period=period),
+                params=query(period=_period(period)),
             )
         )
 
@@ -771,6 +789,6 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
                 FacilityAnalytics,
                 facility_id,
                 "facility_id",
-                params=query(period=period),
+                params=query(period=_period(period)),
             )
         )

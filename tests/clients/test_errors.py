@@ -263,6 +263,8 @@ async def test_clinical_refuses_non_uuid_ids_before_any_io(
     message = await _refused(clinical, router, method, args, kwargs)
     if isinstance(bad, str) and bad:
         assert bad.strip() not in message
+    for name in kwargs:
+        assert name in message  # the caller's own argument name, not the wire name
 
 
 @pytest.mark.parametrize("bad", BAD_IDS, ids=repr)
@@ -502,3 +504,12 @@ async def test_other_prescription_refusals_keep_their_status_class(
     with pytest.raises(expected) as info:
         await call(clinical.prescribe_medication(medication_create()))
     assert not isinstance(info.value, (PrescriptionOverrideRequired, PrescriptionBlocked))
+
+
+@pytest.mark.parametrize("period", ["hourly", "MONTHLY", ""])
+async def test_an_unknown_analytics_period_is_refused_before_any_io(
+    facility: Any, router: respx.MockRouter, period: str
+) -> None:
+    """get_facility_analytics accepts only daily, weekly, monthly or yearly (§3.2) and sends nothing otherwise."""
+    message = await _refused(facility, router, "get_facility_analytics", (FACILITY_ID, period), {})
+    assert "daily" in message

@@ -45,6 +45,7 @@ from structlog.testing import capture_logs
 from nilecare_clients import (
     BreakerPolicy,
     CachePolicy,
+    ConfigurationError,
     FacilityCache,
     NotFoundError,
     PermissionDeniedError,
@@ -648,3 +649,16 @@ async def test_a_successful_create_never_raises_while_invalidating(
     )
     created = await call(facility.create_facility(facility_create()))
     assert created.facility_id == "FAC-17"
+
+
+async def test_a_client_cannot_silently_get_other_ttls_than_it_asked_for(
+    make_facility: Any, router: respx.MockRouter
+) -> None:
+    """The first client fixes the shared cache's policy; a later client asking for another policy is refused, the same one or none is fine."""
+    first = make_facility(cache_policy=NO_JITTER)
+    assert make_facility(cache_policy=NO_JITTER.model_copy()).cache_stats() == first.cache_stats()
+    make_facility()
+    with pytest.raises(ConfigurationError, match="FacilityCache"):
+        make_facility(cache_policy=CachePolicy(facility_ttl=5))
+    own = make_facility(cache=FacilityCache(CachePolicy(facility_ttl=5)))
+    assert own.cache_stats().size == 0
