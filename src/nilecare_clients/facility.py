@@ -23,7 +23,12 @@ from nilecare_clients._cache import (
 )
 from nilecare_clients._client import AsyncBaseServiceClient, BaseServiceClient
 from nilecare_clients._config import ServiceConfig
-from nilecare_clients._errors import ConfigurationError, InvalidRequestError, NotFoundError
+from nilecare_clients._errors import (
+    ConfigurationError,
+    InvalidRequestError,
+    NotFoundError,
+    ServiceError,
+)
 from nilecare_clients._plan import (
     Plan,
     check_uuid,
@@ -90,6 +95,18 @@ def _period(period: AnalyticsPeriod | str | None) -> AnalyticsPeriod | None:
         raise InvalidRequestError(
             "period must be one of: " + ", ".join(p.value for p in AnalyticsPeriod)
         ) from None
+
+
+#: How many facilities the async ``preload`` fetches at once (well inside the bulkhead).
+_PRELOAD_CONCURRENCY = 8
+
+
+def _preload_ids(facility_ids: Iterable[str]) -> list[str]:
+    """The distinct ids to preload, in order, every one checked before any I/O."""
+    ids = list(dict.fromkeys(facility_ids))
+    for facility_id in ids:
+        check_uuid("facility_id", facility_id)
+    return ids
 
 
 class _Plans:
@@ -358,12 +375,21 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         ).value
 
     def preload(self, facility_ids: Iterable[str]) -> None:
-        """Warm the cache with these facilities (e.g. at start-up); a 404 is not an error."""
-        for facility_id in facility_ids:
+        """Warm the cache with these facilities (e.g. at start-up).
+
+        Every id is tried: a 404 is skipped, and the first other failure is raised only after
+        the rest were loaded, so one bad answer does not leave the cache cold.
+        """
+        first: ServiceError | None = None
+        for facility_id in _preload_ids(facility_ids):
             try:
                 self.lookup_facility(facility_id)
             except NotFoundError:
                 continue
+            except ServiceError as error:
+                first = first or error
+        if first is not None:
+            raise first
 
     def create_facility(
         self, body: FacilityCreate | Mapping[str, Any], idempotency_key: str | None = None
@@ -621,13 +647,17 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
         ).value
 
     async def preload(self, facility_ids: Iterable[str]) -> None:
-        async def one(facility_id: str) -> None:
-            try:
-                await self.lookup_facility(facility_id)
-            except NotFoundError:
-                return
+        gate = asyncio.Semaphore(_PRELOAD_CONCURRENCY)
 
-        await asyncio.gather(*(one(f) for f in facility_ids))
+        async def one(facility_id: str) -> None:
+            async with gate:
+                await self.lookup_facility(facility_id)
+
+        ids = _preload_ids(facility_ids)
+        results = await asyncio.gather(*(one(f) for f in ids), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, NotFoundError):
+                raise result
 
     async def create_facility(
         self, body: FacilityCreate | Mapping[str, Any], idempotency_key: str | None = None

@@ -47,8 +47,10 @@ from nilecare_clients import (
     CachePolicy,
     ConfigurationError,
     FacilityCache,
+    InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
+    ServerError,
     ServiceConfig,
     ServiceUnavailableError,
 )
@@ -662,3 +664,27 @@ async def test_a_client_cannot_silently_get_other_ttls_than_it_asked_for(
         make_facility(cache_policy=CachePolicy(facility_ttl=5))
     own = make_facility(cache=FacilityCache(CachePolicy(facility_ttl=5)))
     assert own.cache_stats().size == 0
+
+
+async def test_preload_tries_every_id_before_raising_a_failure(
+    facility: Any, router: respx.MockRouter
+) -> None:
+    """One facility failing does not stop the others loading; the failure is raised once all were tried."""
+    failing = router.get(host=HOST, path=f"/api/v1/facilities/{OTHER_FACILITY_ID}").respond(
+        500, json=facility_error(500, "boom")
+    )
+    loaded = facility_route(router)
+    with pytest.raises(ServerError):
+        await call(facility.preload([OTHER_FACILITY_ID, FACILITY_ID, FACILITY_ID]))
+    assert failing.called and loaded.call_count == 1
+    assert (await call(facility.lookup_facility(FACILITY_ID))).from_cache is True
+
+
+async def test_preload_checks_every_id_before_any_io(
+    facility: Any, router: respx.MockRouter
+) -> None:
+    """A non-UUID anywhere in the list is refused before a single request is sent."""
+    anything = router.route()
+    with pytest.raises(InvalidRequestError):
+        await call(facility.preload([FACILITY_ID, "not-a-uuid"]))
+    assert not anything.called
