@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from typing import Any
 
 import aiohttp
 import httpx
@@ -47,12 +48,12 @@ class AiohttpServiceTransport(AiohttpTransport):
     def __init__(
         self, config: ServiceConfig, *, verify: ssl.SSLContext | bool, limits: httpx.Limits
     ) -> None:
-        super().__init__(verify=verify, trust_env=False, limits=limits, client=self._open_session)
+        super().__init__(verify=verify, trust_env=False, limits=limits)
         self._service = config.name
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _open_session(self) -> aiohttp.ClientSession:
-        """Called by httpx-aiohttp on the first request, so inside the loop that will use it."""
+        """Called on the first request, so inside the loop that will use it."""
         self._loop = asyncio.get_running_loop()
         limits = self.limits
         limit = limits.max_connections or 0  # aiohttp: 0 is no limit, as None is for httpx
@@ -74,21 +75,54 @@ class AiohttpServiceTransport(AiohttpTransport):
         return session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        loop = self._loop
-        if loop is not None and loop is not asyncio.get_running_loop():
+        """Send over the session and read the whole answer before returning it.
+
+        The clients read every body at once, so nothing is streamed: the connection goes
+        back to the pool here, and a failure while reading the body is mapped here too.
+        """
+        session = self.client
+        if not isinstance(session, aiohttp.ClientSession):
+            session = self.client = self._open_session()
+        elif self._loop is not asyncio.get_running_loop():
             raise ConfigurationError(
                 f"the async client for {self._service!r} (async_transport='aiohttp') was first "
                 "used in another event loop, and its aiohttp session belongs to that loop: "
                 "create one client per event loop (e.g. in the app's lifespan)"
             )
+        timeout = request.extensions.get("timeout", {})
+        body = request.content if isinstance(request.stream, httpx.ByteStream) else None
+        if body is None:
+            body = await request.aread()
         try:
-            return await super().handle_async_request(request)
-        except (httpx.TransportError, aiohttp.ClientError) as exc:
-            # httpx-aiohttp names a reset or a refused connection ConnectTimeout, and leaves
-            # some failures (a malformed answer) unmapped: re-raise what httpx's own transport
-            # would have raised, its aiohttp cause attached for map_transport_error to judge.
+            async with session.request(
+                request.method,
+                str(request.url),
+                headers=request.headers.multi_items(),
+                data=body or None,
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(
+                    sock_connect=timeout.get("connect"),
+                    sock_read=timeout.get("read"),
+                    connect=timeout.get("pool"),  # aiohttp: pool wait + connect
+                ),
+            ) as answer:
+                content = await answer.read()
+        except aiohttp.ClientError as exc:
+            # Re-raised as the httpx class httpx's own transport would raise (httpx-aiohttp
+            # would call a reset after the body a ConnectTimeout), the aiohttp failure kept
+            # as its cause for map_transport_error to judge.
             error, cause = aiohttp_failure_as_httpx(exc, request)
             raise error from cause
+        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
+        if answer.reason:
+            extensions["reason_phrase"] = answer.reason.encode()
+        return httpx.Response(
+            answer.status,
+            headers=answer.raw_headers,
+            content=content,
+            request=request,
+            extensions=extensions,
+        )
 
     async def aclose(self) -> None:
         session = self.client
