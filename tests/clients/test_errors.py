@@ -144,6 +144,8 @@ async def test_patient_exists_is_true_or_false_only_for_found_or_404(
     assert await call(clinical.patient_exists(PATIENT_ID)) is True
     route.respond(404, json=clinical_error(404, "NOT_FOUND", "Patient not found"))
     assert await call(clinical.patient_exists(PATIENT_ID)) is False
+    route.respond(200, json=clinical_ok(None))  # I11: 200 with data null is "not found"
+    assert await call(clinical.patient_exists(PATIENT_ID)) is False
 
 
 @pytest.mark.parametrize(("how", "error"), FAILURES)
