@@ -259,7 +259,8 @@ def _cells(row: Row) -> tuple[str, str]:
         probes = [p for p in row.probes if p.label == label]
         first = probes[0]
         prefix = f"{label}: " if label else ""
-        message = f' "{first.message}"' if first.message else ""
+        text = first.message.replace('"', "'")
+        message = f' "{text}"' if text else ""
         today.append(f"{prefix}{_statuses(first.statuses)}{message}")
         outcomes = {p.kind: p.outcome for p in probes}
         if len(set(outcomes.values())) == 1:
@@ -283,11 +284,13 @@ def typed_methods(cls: type) -> list[str]:
 
 
 def _describe(value: Any) -> str:
+    # Sizes are left out: they change from run to run (rows created by earlier runs).
     if isinstance(value, Page):
-        return f"returns `{type(value).__name__}` ({len(value.items)} items, total {value.total})"
+        inner = type(value.items[0]).__name__ if value.items else "…"
+        return f"returns `Page[{inner}]`" + ("" if value.items else " (empty)")
     if isinstance(value, list):
         inner = type(value[0]).__name__ if value else "…"
-        return f"returns `list[{inner}]` ({len(value)})"
+        return f"returns `list[{inner}]`" + ("" if value else " (empty)")
     if value is None or isinstance(value, bool):
         return f"returns `{value}`"
     return f"returns `{type(value).__name__}`"
