@@ -9,7 +9,8 @@ exactly what they change. The cache is shared per service per process by both tw
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, NoReturn, TypeVar
 
 import httpx
@@ -262,6 +263,16 @@ class _FacilityCacheOwner:
     # Writes drop exactly what they change (never the whole cache). Ids here come from the
     # server's answer or were checked before the call, so they are not checked again: a write
     # that succeeded must not raise afterwards.
+    @staticmethod
+    @contextmanager
+    def _dropping(forget: Callable[[], None]) -> Iterator[None]:
+        """Run a write of known ids, then drop what it changes, even if it failed: a write
+        that timed out or answered 5xx may still have been applied."""
+        try:
+            yield
+        finally:
+            forget()
+
     def _facility_created(self, facility: Facility) -> None:
         if self._cache is not None:
             self._cache.invalidate_where(_facility_keys(facility.facility_id))
@@ -278,12 +289,13 @@ class _FacilityCacheOwner:
         if self._cache is not None:
             self._cache.invalidate(("settings", facility_id))
 
-    def _department_written(self, department: Department, department_id: str | None) -> None:
+    def _department_updated(self, department_id: str) -> None:
         if self._cache is not None:
-            keys: list[Hashable] = [("departments", department.facility_id)]
-            if department_id is not None:
-                keys.append(("department", department_id))
-            self._cache.invalidate(*keys)
+            self._cache.invalidate(("department", department_id))
+
+    def _department_written(self, department: Department) -> None:
+        if self._cache is not None:
+            self._cache.invalidate(("departments", department.facility_id))
 
     @staticmethod
     def _forget_on_not_found(cache: FacilityCache, key: Hashable, error: NotFoundError) -> NoReturn:
@@ -408,16 +420,17 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         self, facility_id: str, body: FacilityUpdate | Mapping[str, Any]
     ) -> Facility:
         """Partial update; drops this facility's cached record and the facility lists."""
-        updated = self._run(
-            write_plan("PUT", _F + "/{id}", FacilityUpdate, body, Facility, facility_id)
-        )
-        self._facility_updated(facility_id)
-        return updated
+        plan = write_plan("PUT", _F + "/{id}", FacilityUpdate, body, Facility, facility_id)
+        with self._dropping(lambda: self._facility_updated(facility_id)):
+            return self._run(plan)
 
     def delete_facility(self, facility_id: str) -> None:
         """Soft-delete; drops everything cached for this facility and the facility lists."""
-        self._run(write_plan("DELETE", _F + "/{id}", FacilityUpdate, None, None, facility_id))
-        self._facility_deleted(facility_id)
+        plan: Plan[None] = write_plan(
+            "DELETE", _F + "/{id}", FacilityUpdate, None, None, facility_id
+        )
+        with self._dropping(lambda: self._facility_deleted(facility_id)):
+            self._run(plan)
 
     def get_facility_settings(self, facility_id: str, *, fresh: bool = False) -> FacilitySettings:
         """The facility's settings (cached 1 h; the first read creates them upstream)."""
@@ -433,13 +446,11 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         self, facility_id: str, body: FacilitySettingsUpdate | Mapping[str, Any]
     ) -> FacilitySettings:
         """Partial update of the settings; drops only this facility's cached settings."""
-        updated = self._run(
-            write_plan(
-                "PUT", _SET + "/{id}", FacilitySettingsUpdate, body, FacilitySettings, facility_id
-            )
+        plan = write_plan(
+            "PUT", _SET + "/{id}", FacilitySettingsUpdate, body, FacilitySettings, facility_id
         )
-        self._settings_updated(facility_id)
-        return updated
+        with self._dropping(lambda: self._settings_updated(facility_id)):
+            return self._run(plan)
 
     # -- departments (reference data: cached 10 min) ---------------------------------------
     def get_departments(self, facility_id: str, *, fresh: bool = False) -> list[Department]:
@@ -469,17 +480,17 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         created = self._run(
             write_plan("POST", _DEP, DepartmentCreate, body, Department, None, idempotency_key)
         )
-        self._department_written(created, None)
+        self._department_written(created)
         return created
 
     def update_department(
         self, department_id: str, body: DepartmentUpdate | Mapping[str, Any]
     ) -> Department:
         """Partial update; drops this department and its facility's cached department list."""
-        updated = self._run(
-            write_plan("PUT", _DEP + "/{id}", DepartmentUpdate, body, Department, department_id)
-        )
-        self._department_written(updated, department_id)
+        plan = write_plan("PUT", _DEP + "/{id}", DepartmentUpdate, body, Department, department_id)
+        with self._dropping(lambda: self._department_updated(department_id)):
+            updated = self._run(plan)
+        self._department_written(updated)
         return updated
 
     # -- wards (live counters: not cached) --------------------------------------------------
@@ -671,17 +682,16 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
     async def update_facility(
         self, facility_id: str, body: FacilityUpdate | Mapping[str, Any]
     ) -> Facility:
-        updated = await self._arun(
-            write_plan("PUT", _F + "/{id}", FacilityUpdate, body, Facility, facility_id)
-        )
-        self._facility_updated(facility_id)
-        return updated
+        plan = write_plan("PUT", _F + "/{id}", FacilityUpdate, body, Facility, facility_id)
+        with self._dropping(lambda: self._facility_updated(facility_id)):
+            return await self._arun(plan)
 
     async def delete_facility(self, facility_id: str) -> None:
-        await self._arun(
-            write_plan("DELETE", _F + "/{id}", FacilityUpdate, None, None, facility_id)
+        plan: Plan[None] = write_plan(
+            "DELETE", _F + "/{id}", FacilityUpdate, None, None, facility_id
         )
-        self._facility_deleted(facility_id)
+        with self._dropping(lambda: self._facility_deleted(facility_id)):
+            await self._arun(plan)
 
     async def get_facility_settings(
         self, facility_id: str, *, fresh: bool = False
@@ -699,13 +709,11 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
     async def update_facility_settings(
         self, facility_id: str, body: FacilitySettingsUpdate | Mapping[str, Any]
     ) -> FacilitySettings:
-        updated = await self._arun(
-            write_plan(
-                "PUT", _SET + "/{id}", FacilitySettingsUpdate, body, FacilitySettings, facility_id
-            )
+        plan = write_plan(
+            "PUT", _SET + "/{id}", FacilitySettingsUpdate, body, FacilitySettings, facility_id
         )
-        self._settings_updated(facility_id)
-        return updated
+        with self._dropping(lambda: self._settings_updated(facility_id)):
+            return await self._arun(plan)
 
     async def get_departments(self, facility_id: str, *, fresh: bool = False) -> list[Department]:
         check_uuid("facility_id", facility_id)
@@ -737,16 +745,16 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
         created = await self._arun(
             write_plan("POST", _DEP, DepartmentCreate, body, Department, None, idempotency_key)
         )
-        self._department_written(created, None)
+        self._department_written(created)
         return created
 
     async def update_department(
         self, department_id: str, body: DepartmentUpdate | Mapping[str, Any]
     ) -> Department:
-        updated = await self._arun(
-            write_plan("PUT", _DEP + "/{id}", DepartmentUpdate, body, Department, department_id)
-        )
-        self._department_written(updated, department_id)
+        plan = write_plan("PUT", _DEP + "/{id}", DepartmentUpdate, body, Department, department_id)
+        with self._dropping(lambda: self._department_updated(department_id)):
+            updated = await self._arun(plan)
+        self._department_written(updated)
         return updated
 
     async def get_wards(self, department_id: str) -> list[Ward]:

@@ -687,3 +687,56 @@ async def test_preload_checks_every_id_before_any_io(
     with pytest.raises(InvalidRequestError):
         await call(facility.preload([FACILITY_ID, "not-a-uuid"]))
     assert not anything.called
+
+
+@pytest.mark.parametrize(
+    ("method", "args", "path", "dropped"),
+    [
+        pytest.param(
+            "update_facility",
+            (FACILITY_ID, {"name": "KTH"}),
+            f"/api/v1/facilities/{FACILITY_ID}",
+            {"facility:f1", "list"},
+            id="update_facility",
+        ),
+        pytest.param(
+            "delete_facility",
+            (FACILITY_ID,),
+            f"/api/v1/facilities/{FACILITY_ID}",
+            {"facility:f1", "departments:f1", "settings:f1", "list"},
+            id="delete_facility",
+        ),
+        pytest.param(
+            "update_facility_settings",
+            (FACILITY_ID, {"currency": "USD"}),
+            f"/api/v1/settings/facility/{FACILITY_ID}",
+            {"settings:f1"},
+            id="update_facility_settings",
+        ),
+        pytest.param(
+            "update_department",
+            (DEPARTMENT_ID, {"name": "Cardiac care"}),
+            f"/api/v1/departments/{DEPARTMENT_ID}",
+            {"department:d1"},
+            id="update_department",
+        ),
+    ],
+)
+async def test_a_write_that_may_have_been_applied_still_drops_what_it_changes(
+    facility: Any,
+    router: respx.MockRouter,
+    method: str,
+    args: tuple[Any, ...],
+    path: str,
+    dropped: set[str],
+) -> None:
+    """A write that timed out may have been applied, so the entries it would change are dropped anyway."""
+    reads = Reads(router)
+    verb = "DELETE" if method.startswith("delete") else "PUT"
+    router.route(method=verb, host=HOST, path=path).side_effect = httpx.ReadTimeout("timed out")
+
+    async def write() -> None:
+        with pytest.raises(ServiceUnavailableError):
+            await call(getattr(facility, method)(*args))
+
+    assert await reads.refetched_after(facility, write) == dropped
