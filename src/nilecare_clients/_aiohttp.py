@@ -1,13 +1,16 @@
 """The ``aiohttp`` transport option of the async clients (the ``aiohttp`` extra).
 
-httpx's API over an aiohttp session: httpx-aiohttp's ``AiohttpTransport``, set up from a
-``ServiceConfig`` so that every setting holds as it does on httpx's own transport.
+httpx's API over an aiohttp session. It subclasses httpx-aiohttp's ``AiohttpTransport`` (its
+TLS context and pool limits) and sends each request itself, reading the whole answer before
+returning it (the clients never stream), so that every setting of a ``ServiceConfig`` holds as
+it does on httpx's own transport:
 
 - Timeouts: each request carries its per-attempt ``httpx.Timeout`` (already shortened to the
-  time left before the deadline), which httpx-aiohttp 0.2.0 turns into aiohttp's per-request
-  ``ClientTimeout``: ``connect`` -> ``sock_connect``, ``read`` -> ``sock_read`` (between two
-  reads, as in httpx), ``pool`` -> ``connect`` (aiohttp's wait for a pooled connection plus the
-  connect itself). aiohttp has no write timeout: its read timer starts once the body is written.
+  time left before the deadline), turned into aiohttp's per-request ``ClientTimeout`` the way
+  httpx-aiohttp 0.2.0 does: ``connect`` -> ``sock_connect``, ``read`` -> ``sock_read``
+  (between two reads, as in httpx), ``pool`` -> ``connect`` (aiohttp's wait for a pooled
+  connection plus the connect itself). aiohttp has no write timeout: its read timer starts
+  once the body is written (NileCare bodies are small JSON, written in one go).
 - Pool: ``max_connections`` -> ``limit``; ``keepalive_expiry`` -> ``keepalive_timeout``; no
   keep-alive at all (``max_keepalive_connections=0`` or ``keepalive_expiry=0``) ->
   ``force_close``. aiohttp has no separate cap on idle connections.
@@ -21,8 +24,9 @@ Lifecycle: the session is created on the first request, inside the running loop,
 the client's ``aclose()``. It belongs to that loop for good: a request from another loop raises
 ``ConfigurationError`` at once instead of hanging on futures of a loop that no longer runs.
 
-Failures keep aiohttp's exception as ``__cause__``; ``_transport.map_transport_error`` reads
-that cause rather than the httpx class httpx-aiohttp named it after.
+Failures are re-raised as the httpx class httpx's own transport raises for them (not the one
+httpx-aiohttp picks: it calls a reset after the body a ``ConnectTimeout``), with aiohttp's
+exception as ``__cause__``, which is what ``_transport.map_transport_error`` judges.
 """
 
 from __future__ import annotations
