@@ -11,6 +11,15 @@ structlog, events go through structlog (``structlog.get_logger("nilecare_clients
 has not, they go to the standard ``logging`` logger ``nilecare_clients``, which is silent below
 WARNING until the application sets up logging, instead of structlog's default of printing every
 debug line to stdout.
+
+Emitting must cost next to nothing when the level is off, because the library logs once per
+attempt at debug level. ``enabled(level)`` answers that before the caller builds any field
+(a comparison of integers), and ``emit`` re-checks it. With structlog, the bound logger is
+assembled once per structlog configuration (not once per event, as calling a lazy proxy
+does) and rebuilt as soon as the application calls ``structlog.configure`` again; events
+below the minimum level of one of structlog's own filtering bound loggers are skipped
+before any work, exactly as structlog itself would drop them. Any other wrapper class gets
+every event, so its processors decide.
 """
 
 from __future__ import annotations
@@ -20,10 +29,11 @@ from typing import Any
 
 import structlog
 
-__all__ = ["ALLOWED_FIELDS", "emit", "logger", "stdlib_logger"]
+__all__ = ["ALLOWED_FIELDS", "emit", "enabled", "logger", "stdlib_logger"]
 
-logger: Any = structlog.get_logger("nilecare_clients")
-stdlib_logger = logging.getLogger("nilecare_clients")
+_NAME = "nilecare_clients"
+logger: Any = structlog.get_logger(_NAME)
+stdlib_logger = logging.getLogger(_NAME)
 _LEVELS = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
@@ -55,12 +65,79 @@ ALLOWED_FIELDS = frozenset(
 )
 
 
+class _Bound:
+    """The structlog logger assembled under one configuration, and the least level it logs."""
+
+    __slots__ = ("key", "logger", "min_level", "refs")
+
+    def __init__(self, key: tuple[int, ...], refs: tuple[Any, ...]) -> None:
+        self.key = key
+        self.refs = refs  # held, so the ids in ``key`` cannot be reused while cached
+        # A fresh proxy: the module-level one may have cached a logger of an older config.
+        self.logger = structlog.get_logger(_NAME).bind()
+        self.min_level = _native_min_level(self.logger)
+
+
+def _native_min_level(bound: Any) -> int:
+    """The minimum level of structlog's own filtering bound loggers, else 0 (log everything).
+
+    Found by class identity, never by calling the logger: a generic ``BoundLogger`` would
+    treat any method call as an event to log.
+    """
+    cls = type(bound)
+    for level in _NATIVE_LEVELS:
+        if structlog.make_filtering_bound_logger(level) is cls:
+            return level
+    return 0
+
+
+_NATIVE_LEVELS = (
+    logging.NOTSET,
+    logging.DEBUG,
+    logging.INFO,
+    logging.WARNING,
+    logging.ERROR,
+    logging.CRITICAL,
+)
+
+
+_bound: _Bound | None = None
+
+
+def _structlog_bound() -> _Bound:
+    global _bound
+    config = structlog.get_config()
+    refs = (
+        config["wrapper_class"],
+        config["processors"],
+        config["logger_factory"],
+        config["context_class"],
+    )
+    key = (id(refs[0]), id(refs[1]), id(refs[2]), id(refs[3]))
+    bound = _bound
+    if bound is None or bound.key != key:
+        bound = _bound = _Bound(key, refs)
+    return bound
+
+
+def enabled(level: str) -> bool:
+    """Whether an event at ``level`` would be logged: ask before building expensive fields."""
+    if structlog.is_configured():
+        return _LEVELS[level] >= _structlog_bound().min_level
+    return stdlib_logger.isEnabledFor(_LEVELS[level])
+
+
 def emit(level: str, event: str, **fields: Any) -> None:
     """Log ``event`` with only allow-listed fields (anything else is dropped, not logged)."""
-    if structlog.is_configured():
-        getattr(logger, level)(event, **{k: v for k, v in fields.items() if k in ALLOWED_FIELDS})
-        return
     number = _LEVELS[level]
+    if structlog.is_configured():
+        bound = _structlog_bound()
+        if number < bound.min_level:
+            return
+        getattr(bound.logger, level)(
+            event, **{k: v for k, v in fields.items() if k in ALLOWED_FIELDS}
+        )
+        return
     if stdlib_logger.isEnabledFor(number):
         safe = {k: v for k, v in fields.items() if k in ALLOWED_FIELDS}
         text = " ".join(f"{key}={value}" for key, value in safe.items())
