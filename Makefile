@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit dist bench bench-resilience compat clean
+.PHONY: demo test lint typecheck unit dist bench bench-resilience bench-async compat clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ dist: $(STAMP)
 # Benchmarks are not tests: they measure, print a table and write bench/results/.
 bench-resilience: $(STAMP)
 	$(BIN)/python bench/resilience.py
+
+bench-async: $(STAMP)
+	$(BIN)/python bench/async_transports.py
 
 # Proves the clients against the original Clinical and Facility services (not part of `test`):
 # needs NILECARE_SOURCE (a git directory of mohfadul/nilecare); without it, says so and exits 0.
