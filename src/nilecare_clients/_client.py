@@ -52,7 +52,7 @@ from nilecare_clients._errors import (
     ServiceTimeoutError,
 )
 from nilecare_clients._hooks import CallCompleted, RequestAttempt, RetryScheduled
-from nilecare_clients._log import emit
+from nilecare_clients._log import emit, enabled
 from nilecare_clients._plan import Plan
 from nilecare_clients._resilience.registry import state_for
 from nilecare_clients._transport import (
@@ -71,6 +71,9 @@ _WRITE_METHODS = frozenset({"POST", "PATCH"})
 # succeeds on its second attempt is a success, so 30 % transient errors that retries absorb do
 # not trip it; a call that exhausts its attempts is one failure.
 _NEUTRAL, _HEALTHY, _UNHEALTHY = 0, 1, 2
+# Headers every call carries with one value per client: a client built here sends them itself
+# (fewer headers per request is the largest saving in httpx's request building).
+_CLIENT_DEFAULT_HEADERS = ("Accept", "User-Agent")
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,32 @@ class _ClientCore:
             headers["X-API-Key"] = config.api_key.get_secret_value()
         self.static_headers = headers
         self.token_provider = config.token_provider
+        self._longest_timeout = max(
+            config.connect_timeout, config.read_timeout, config.write_timeout, config.pool_timeout
+        )
+        # What each call adds to the http client's own defaults, and the timeout it names: the
+        # safe choices until bind_http knows the client was built here.
+        self.call_headers = headers
+        self.default_timeout: Any = self.timeout
+        self.http_binding: tuple[httpx.Client | httpx.AsyncClient, bool] | None = None
+
+    def bind_http(self, http: httpx.Client | httpx.AsyncClient, built_here: bool) -> None:
+        """Leave to a client built here what it already does, so httpx does less per call.
+
+        Its default headers need not be repeated per call (httpx's cost per request grows
+        with the number of headers it merges), and its default timeout saves a ``Timeout``
+        per call. (A path relative to its base URL would cost more: httpx re-parses the
+        joined URL.) Only for clients built here (shared by ``with_options`` copies): an
+        injected client's defaults may change under us, so it gets everything on every call.
+        """
+        self.http_binding = (http, built_here)
+        if not built_here:
+            return
+        defaults = http.headers
+        self.call_headers = {k: v for k, v in self.static_headers.items() if defaults.get(k) != v}
+        self.default_timeout = (
+            httpx.USE_CLIENT_DEFAULT if http.timeout == self.timeout else self.timeout
+        )
 
     # -- building a call (pure) -----------------------------------------------------------
     def prepare(
@@ -202,7 +231,7 @@ class _ClientCore:
         call.null_is_not_found = null_is_not_found
         call.parse = parse
         call.correlation_id = cid = get_correlation_id() or new_correlation_id()
-        out = dict(self.static_headers)
+        out = dict(self.call_headers)
         out["X-Correlation-ID"] = cid
         out["X-Request-ID"] = cid
         if headers:
@@ -352,7 +381,10 @@ class _ClientCore:
             headers["X-Retry-Attempt"] = str(call.retries)
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        timeout = self.timeout if left >= self._longest_timeout else timeout_for(self.config, left)
+        if left >= self._longest_timeout:
+            timeout = self.default_timeout
+        else:
+            timeout = timeout_for(self.config, left)
         return http.build_request(
             call.method,
             call.url,
@@ -361,11 +393,6 @@ class _ClientCore:
             headers=headers,
             timeout=timeout,
         )
-
-    @property
-    def _longest_timeout(self) -> float:
-        c = self.config
-        return max(c.connect_timeout, c.read_timeout, c.write_timeout, c.pool_timeout)
 
     def on_transport_error(
         self, call: _Call, exc: Exception, attempt: int, started: float
@@ -400,18 +427,19 @@ class _ClientCore:
             if self.audited and call.audit_id is None and call.method == "POST":
                 created = getattr(result, "id", None)
                 call.audit_id = str(created) if created is not None else None
-            emit(
-                "debug",
-                "nilecare_clients.request",
-                service=self.service,
-                method=call.method,
-                route=call.route,
-                status=status,
-                attempt=attempt,
-                duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                correlation_id=call.correlation_id,
-                outcome="success",
-            )
+            if enabled("debug"):  # checked first: the fields cost more than the check
+                emit(
+                    "debug",
+                    "nilecare_clients.request",
+                    service=self.service,
+                    method=call.method,
+                    route=call.route,
+                    status=status,
+                    attempt=attempt,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                    correlation_id=call.correlation_id,
+                    outcome="success",
+                )
             return result
         error = error_from_response(
             status_code=status,
@@ -656,9 +684,21 @@ class _ClientBase:
     def with_options(self, **changes: Any) -> Self:
         """A copy with some ``ServiceConfig`` fields changed, sharing the connection pool."""
         clone = copy.copy(self)
-        clone._core = _ClientCore(_new_config(self._core.config, changes), audited=self._audited)
+        core = _ClientCore(_new_config(self._core.config, changes), audited=self._audited)
+        if self._core.http_binding is not None:
+            core.bind_http(*self._core.http_binding)
+        clone._core = core
         clone._owns_http = False
         return clone
+
+    def _adopt_http(self, http: httpx.Client | httpx.AsyncClient, built_here: bool) -> None:
+        """A client built here sends our fixed headers itself, once set (see ``bind_http``)."""
+        if built_here:
+            static = self._core.static_headers
+            for name in _CLIENT_DEFAULT_HEADERS:
+                if sum(key.lower() == name.lower() for key in static) == 1:
+                    http.headers[name] = static[name]
+        self._core.bind_http(http, built_here)
 
     @property
     def breaker_state(self) -> str:
@@ -710,6 +750,7 @@ class BaseServiceClient(_ClientBase):
         self._core = _ClientCore(config, audited=self._audited)
         self._owns_http = http_client is None
         self._http = http_client or build_sync_client(config, transport)
+        self._adopt_http(self._http, built_here=http_client is None)
 
     def close(self) -> None:
         if self._owns_http:
@@ -845,6 +886,7 @@ class AsyncBaseServiceClient(_ClientBase):
         self._core = _ClientCore(config, audited=self._audited)
         self._owns_http = http_client is None
         self._http = http_client or build_async_client(config, transport)
+        self._adopt_http(self._http, built_here=http_client is None)
 
     async def aclose(self) -> None:
         if self._owns_http:
