@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -32,12 +33,34 @@ _VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def new_correlation_id() -> str:
-    """A fresh UUID4 string (random bits from the OS, formatted without the uuid module)."""
-    b = bytearray(os.urandom(16))
-    b[6] = (b[6] & 0x0F) | 0x40
-    b[8] = (b[8] & 0x3F) | 0x80
-    h = b.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """A fresh UUID4 string (random bits from the OS, formatted without the uuid module).
+
+    Every call without a bound id needs one, so they are made 256 at a time from one
+    ``os.urandom`` read: ``deque.popleft`` hands each out once, even across threads, and a
+    forked child drops its parent's unused ids instead of repeating them.
+    """
+    try:
+        return _spare_ids.popleft()
+    except IndexError:
+        _spare_ids.extend(_uuid4_batch())
+        return _spare_ids.popleft()
+
+
+_BATCH = 256
+_spare_ids: deque[str] = deque()
+os.register_at_fork(after_in_child=_spare_ids.clear)
+# The variant nibble of a UUID is 10xx: keep the random low two bits of the drawn nibble.
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+
+
+def _uuid4_batch() -> list[str]:
+    h = os.urandom(16 * _BATCH).hex()
+    v = _VARIANT
+    return [
+        f"{h[i : i + 8]}-{h[i + 8 : i + 12]}-4{h[i + 13 : i + 16]}-"
+        f"{v[h[i + 16]]}{h[i + 17 : i + 20]}-{h[i + 20 : i + 32]}"
+        for i in range(0, 32 * _BATCH, 32)
+    ]
 
 
 def is_valid_correlation_id(value: str) -> bool:
