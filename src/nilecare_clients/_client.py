@@ -990,8 +990,11 @@ class AsyncBaseServiceClient(_ClientBase):
     async def _attempt(self, call: _Call, attempt: int) -> Any:
         core = self._core
         core.admit(call)
-        token = await self._token()
-        if not await core.bulkhead.acquire_async(core.bulkhead_wait(call)):
+        # No coroutine for what needs no waiting: no token provider, a free bulkhead slot.
+        token = await self._token() if core.token_provider is not None else None
+        if not core.bulkhead.try_acquire() and not await core.bulkhead.acquire_async(
+            core.bulkhead_wait(call)
+        ):
             raise core.bulkhead_full(call)
         started = time.perf_counter()
         try:
