@@ -68,14 +68,25 @@ ALLOWED_FIELDS = frozenset(
 class _Bound:
     """The structlog logger assembled under one configuration, and the least level it logs."""
 
-    __slots__ = ("key", "logger", "min_level", "refs")
+    __slots__ = ("context_class", "factory", "logger", "min_level", "processors", "wrapper")
 
-    def __init__(self, key: tuple[int, ...], refs: tuple[Any, ...]) -> None:
-        self.key = key
-        self.refs = refs  # held, so the ids in ``key`` cannot be reused while cached
+    def __init__(self, config: dict[str, Any]) -> None:
+        # Held, so they are compared by identity with the next configuration.
+        self.wrapper = config["wrapper_class"]
+        self.processors = config["processors"]
+        self.factory = config["logger_factory"]
+        self.context_class = config["context_class"]
         # A fresh proxy: the module-level one may have cached a logger of an older config.
         self.logger = structlog.get_logger(_NAME).bind()
         self.min_level = _native_min_level(self.logger)
+
+    def serves(self, config: dict[str, Any]) -> bool:
+        return (
+            config["wrapper_class"] is self.wrapper
+            and config["processors"] is self.processors
+            and config["logger_factory"] is self.factory
+            and config["context_class"] is self.context_class
+        )
 
 
 def _native_min_level(bound: Any) -> int:
@@ -107,16 +118,9 @@ _bound: _Bound | None = None
 def _structlog_bound() -> _Bound:
     global _bound
     config = structlog.get_config()
-    refs = (
-        config["wrapper_class"],
-        config["processors"],
-        config["logger_factory"],
-        config["context_class"],
-    )
-    key = (id(refs[0]), id(refs[1]), id(refs[2]), id(refs[3]))
     bound = _bound
-    if bound is None or bound.key != key:
-        bound = _bound = _Bound(key, refs)
+    if bound is None or not bound.serves(config):
+        bound = _bound = _Bound(config)
     return bound
 
 
