@@ -34,6 +34,10 @@ dist: $(STAMP)
 	$(BIN)/twine check --strict dist/*
 
 # Benchmarks are not tests: they measure, print a table and write bench/results/.
+# `bench` installs nginx (apt-get) and matplotlib when missing; see bench/results/latest.md.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
 bench-resilience: $(STAMP)
 	$(BIN)/python bench/resilience.py
 
