@@ -78,7 +78,7 @@ _CLIENT_DEFAULT_HEADERS = ("Accept", "User-Agent")
 
 @dataclass(frozen=True)
 class HealthStatus:
-    """A liveness probe's result: healthy only on a 200 from the health route (I23)."""
+    """A liveness probe's result: healthy only on a 200 from the health route (contract I23)."""
 
     service: str
     ok: bool
@@ -546,7 +546,7 @@ class _ClientCore:
             and not proves_not_processed(error)
             and (error.status_code is None or error.status_code >= 500)
         ) or answer_may_echo_earlier_write(call.method, error.status_code, earlier_maybe_applied):
-            # A write we may not repeat, and nothing proves it was not applied (I11, I26).
+            # A write we may not repeat, and nothing proves it was not applied (contract I11, I26).
             error = OutcomeUnknownError(
                 idempotency_key=call.idempotency_key,
                 service=error.service,

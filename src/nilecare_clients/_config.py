@@ -112,7 +112,8 @@ class ServiceConfig(_Frozen):
     #: Client certificate for mTLS: a PEM path, or ``(cert_path, key_path)``.
     client_cert: str | tuple[str, str] | None = None
     user_agent: str = f"nilecare-clients/{__version__}"
-    #: Whether the service honours ``Idempotency-Key`` (today's services do not: I26). Writes
+    #: Whether the service honours ``Idempotency-Key`` (today's services do not: contract I26).
+    #: Writes
     #: whose key is not honoured are repeated only when the failure proves nothing was done.
     idempotency_keys_honoured: bool = False
     health_path: str = "/health"

@@ -118,7 +118,7 @@ def parse_retry_after(value: str | None, now_epoch: float) -> float | None:
 
 
 def parse_error_body(content: bytes) -> tuple[str | None, dict[str, list[str]]]:
-    """``(error_code, field_errors)`` from any of the services' error shapes (I1, I10).
+    """``(error_code, field_errors)`` from any of the services' error shapes (contract I1, I10).
 
     The code is kept only when it is a string (Facility puts the numeric status there). Field
     errors come from ``error.details.fields``; messages are kept for callers but never used in
@@ -156,7 +156,7 @@ def error_from_response(
     correlation_id: str | None,
     now_epoch: float,
 ) -> ServiceError:
-    """The typed error for an error answer: the class comes from the status alone (I10)."""
+    """The typed error for an error answer: the class comes from the status alone (contract I10)."""
     code, fields = parse_error_body(content)
     retry_after = None
     if status_code in (429, 503):
@@ -207,8 +207,9 @@ def proves_not_processed(error: ServiceError) -> bool:
 
 
 #: Answers a repeated write can get *because* an earlier attempt was applied: 400 "already
-#: exists" (Clinical's duplicate phone, I11), 404 for a delete that already happened, 409 for a
-#: duplicate or a bed that the first attempt assigned (I19), 422 for a state already changed.
+#: exists" (Clinical's duplicate phone, contract I11), 404 for a delete that already happened,
+#: 409 for a duplicate or a bed that the first attempt assigned (contract I19), 422 for a state
+#: already changed.
 _ECHOES_OF_AN_APPLIED_WRITE = frozenset({400, 404, 409, 422})
 
 

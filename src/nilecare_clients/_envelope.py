@@ -65,7 +65,7 @@ def unwrap_lenient(body: Any, envelope_key: str | None) -> Any:
         if isinstance(data, dict) and envelope_key in data:
             return data[envelope_key]
         raise EnvelopeMismatch(f"no 'data.{envelope_key}' in the envelope")
-    # I2: a data object whose only key is the resource name is unwrapped as well.
+    # contract I2: a data object whose only key is the resource name is unwrapped as well.
     if isinstance(data, dict) and len(data) == 1:
         (only_key,) = data
         if only_key in ("patient", "facility", "encounter", "medication", "diagnostic", "bed"):

@@ -8,10 +8,10 @@
     ├── ResponseValidationError        an answer that does not fit the contract
     └── ServiceError                   the service answered with an error, or could not be reached
         ├── BadRequestError            400, 422 (field errors in ``field_errors``)
-        │   └── PrescriptionOverrideRequired   high-risk prescription without override (I14)
+        │   └── PrescriptionOverrideRequired   high-risk prescription, no override (contract I14)
         ├── AuthenticationError        401
         ├── PermissionDeniedError      403
-        │   └── PrescriptionBlocked            absolute contraindication (I14)
+        │   └── PrescriptionBlocked            absolute contraindication (contract I14)
         ├── NotFoundError              404
         ├── ConflictError              409
         ├── RateLimitedError           429
@@ -198,11 +198,12 @@ class AuthenticationError(ServiceError):
 
 
 class PermissionDeniedError(ServiceError):
-    """403: authenticated, but not allowed (Facility answers 403 to most callers: I21)."""
+    """403: authenticated, but not allowed (Facility answers 403 to most callers: contract I21)."""
 
 
 class PrescriptionOverrideRequired(BadRequestError):
-    """400 with ``requiresOverride``: a high-risk prescription needs ``override_reason`` (I14).
+    """400 with ``requiresOverride``: a high-risk prescription needs ``override_reason``
+    (contract I14).
 
     ``safety_assessment`` holds the CDS assessment the service sent (clinical data: never
     logged, never part of the message).
@@ -212,7 +213,7 @@ class PrescriptionOverrideRequired(BadRequestError):
 
 
 class PrescriptionBlocked(PermissionDeniedError):
-    """403 with ``blocked``: an absolute contraindication; no override exists (I14)."""
+    """403 with ``blocked``: an absolute contraindication; no override exists (contract I14)."""
 
     safety_assessment: Any = None
 

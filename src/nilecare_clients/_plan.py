@@ -51,7 +51,7 @@ class Plan(Generic[T]):
     idempotency_key: str | None = None
     #: Turns the validated payload into what the method returns (pure).
     convert: Callable[[Any], T] | None = None
-    #: Turns a generic error into a more specific one (e.g. prescription refusals, I14).
+    #: Turns a generic error into a more specific one (e.g. prescription refusals, contract I14).
     refine_error: Callable[[ServiceError], ServiceError] | None = None
 
     def request_kwargs(self) -> dict[str, Any]:
@@ -70,7 +70,8 @@ class Plan(Generic[T]):
 
 
 def check_uuid(name: str, value: object) -> str:
-    """Path ids are UUIDs (I3): anything else is refused before any I/O, without echoing it."""
+    """Path ids are UUIDs (contract I3): anything else is refused before any I/O, without echoing
+    it."""
     if not isinstance(value, str) or not is_uuid(value):
         raise InvalidRequestError(f"{name} must be a UUID string")
     return value
@@ -99,7 +100,7 @@ def query(**values: Any) -> dict[str, Any]:
 
 
 def page_parser(model: Any, collection_key: str | None) -> Callable[[bytes], Page[Any]]:
-    """A raw-body parser for a list endpoint in either service's pagination style (I12)."""
+    """A raw-body parser for a list endpoint in either service's pagination style (contract I12)."""
     page_type = Page[model]
 
     def parse(content: bytes) -> Page[Any]:

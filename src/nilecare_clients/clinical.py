@@ -70,7 +70,8 @@ _S = "/api/v1/stats"
 
 
 def _list_query(page: int, limit: int, **filters: Any) -> dict[str, Any]:
-    # I13: filters and sort/order only when the caller gives them; limit always sent (I12).
+    # contract I13: filters and sort/order only when the caller gives them; limit always sent
+    # (contract I12).
     return query(page=positive(page, "page"), limit=clamp(limit, 1, 100, "limit"), **filters)
 
 
@@ -85,7 +86,8 @@ def _get(route: str, model: type[T], ident: str, name: str) -> Plan[T]:
 
 
 def _prescription_error(error: ServiceError) -> ServiceError:
-    """Prescription refusals carry ``requiresOverride`` / ``blocked`` at the top level (I14)."""
+    """Prescription refusals carry ``requiresOverride`` / ``blocked`` at the top level
+    (contract I14)."""
     try:
         body = json.loads(error.body or b"null")
     except ValueError:
@@ -169,7 +171,8 @@ class _Plans:
         return Plan(
             "GET",
             _S + "/patients/recent",
-            params={"limit": clamp(limit, 1, 100, "limit")},  # I27: no upper bound upstream
+            # contract I27: no upper bound upstream
+            params={"limit": clamp(limit, 1, 100, "limit")},
             response_model=RecentPatients,
             convert=lambda result: list(result.patients),
         )
@@ -241,11 +244,11 @@ class ClinicalServiceClient(BaseServiceClient):
         sort: str | None = None,
         order: str | None = None,
     ) -> Page[Patient]:
-        """One page of patients; ``search`` matches first/last name or email (I13)."""
+        """One page of patients; ``search`` matches first/last name or email (contract I13)."""
         return self._run(_Plans.list_patients(page, limit, search, sort, order))
 
     def iter_patients(self, search: str | None = None, page_size: int = 100) -> Iterator[Patient]:
-        """Every patient, page by page; stops at the last page or an empty one (I12)."""
+        """Every patient, page by page; stops at the last page or an empty one (contract I12)."""
         page = 1
         while True:
             result = self.list_patients(page=page, limit=page_size, search=search)
@@ -255,38 +258,41 @@ class ClinicalServiceClient(BaseServiceClient):
             page += 1
 
     def search_patients(self, query: str, page: int = 1, limit: int = 20) -> Page[Patient]:
-        """Patients whose name or email contains ``query`` (``GET /patients?search=``, I7)."""
+        """Patients whose name or email contains ``query`` (``GET /patients?search=``,
+        contract I7)."""
         if not isinstance(query, str) or not query.strip():
             raise InvalidRequestError("query must be a non-empty string")
         return self._run(_Plans.list_patients(page, limit, query, None, None))
 
     def get_recent_patients(self, limit: int = 20) -> list[PatientSummary]:
-        """The newest patients (``/stats/patients/recent``); ``limit`` clamped to 1-100 (I27)."""
+        """The newest patients (``/stats/patients/recent``); ``limit`` clamped to 1-100
+        (contract I27)."""
         return self._run(_Plans.recent_patients(limit))
 
     def create_patient(
         self, body: PatientCreate | Mapping[str, Any], idempotency_key: str | None = None
     ) -> Patient:
-        """Create a patient; sends ``Idempotency-Key`` (generated when not given, I26)."""
+        """Create a patient; sends ``Idempotency-Key`` (generated when not given, contract I26)."""
         return self._run(_Plans.create_patient(body, idempotency_key))
 
     def update_patient(self, patient_id: str, body: PatientUpdate | Mapping[str, Any]) -> Patient:
-        """Partial update; the echo may omit address and emergency contact (I15)."""
+        """Partial update; the echo may omit address and emergency contact (contract I15)."""
         return self._run(_Plans.update_patient(patient_id, body))
 
     def delete_patient(self, patient_id: str) -> None:
-        """Delete a patient (a hard delete upstream, I22); a later get raises NotFoundError."""
+        """Delete a patient (a hard delete upstream, contract I22); a later get raises
+        NotFoundError."""
         self._run(_Plans.delete_patient(patient_id))
 
     def get_patient_encounters(
         self, patient_id: str, page: int = 1, limit: int = 20
     ) -> list[EncounterRecord]:
-        """The patient's encounters, newest first (raw storage rows, normalised: I16)."""
+        """The patient's encounters, newest first (raw storage rows, normalised: contract I16)."""
         return self._run(_Plans.get_patient_encounters(patient_id, page, limit))
 
     # -- encounters -----------------------------------------------------------------------
     def get_encounter(self, encounter_id: str) -> Encounter:
-        """The encounter, or ``NotFoundError`` (also for ``data: null``, I11)."""
+        """The encounter, or ``NotFoundError`` (also for ``data: null``, contract I11)."""
         return self._run(_get(_E + "/{id}", Encounter, encounter_id, "encounter_id"))
 
     def list_encounters(
@@ -298,7 +304,7 @@ class ClinicalServiceClient(BaseServiceClient):
         provider_id: str | None = None,
         status: str | None = None,
     ) -> Page[Encounter]:
-        """A page of encounters; each filter is sent only when given (I13)."""
+        """A page of encounters; each filter is sent only when given (contract I13)."""
         return self._run(
             _Plans.list_of(
                 _E,
@@ -315,7 +321,8 @@ class ClinicalServiceClient(BaseServiceClient):
     def create_encounter(
         self, body: EncounterCreate | Mapping[str, Any], idempotency_key: str | None = None
     ) -> Encounter:
-        """Create an encounter; sends ``Idempotency-Key`` (generated when not given, I26)."""
+        """Create an encounter; sends ``Idempotency-Key`` (generated when not given,
+        contract I26)."""
         return self._run(
             write_plan("POST", _E, EncounterCreate, body, Encounter, None, idempotency_key)
         )
@@ -323,7 +330,7 @@ class ClinicalServiceClient(BaseServiceClient):
     def update_encounter(
         self, encounter_id: str, body: EncounterCreate | Mapping[str, Any]
     ) -> Encounter:
-        """Replace an encounter: the service needs the full body again (§2.3)."""
+        """Replace an encounter: the service needs the full body again (contract §2.3)."""
         return self._run(
             write_plan("PUT", _E + "/{id}", EncounterCreate, body, Encounter, encounter_id)
         )
@@ -364,12 +371,14 @@ class ClinicalServiceClient(BaseServiceClient):
         return self._run(_Plans.count(_S + "/encounters/count"))
 
     def get_all_stats(self) -> ClinicalStats:
-        """Patient and encounter totals for the caller's organisation (``GET /stats``, I7)."""
+        """Patient and encounter totals for the caller's organisation (``GET /stats``,
+        contract I7)."""
         return self._run(Plan("GET", _S, response_model=ClinicalStats))
 
     # -- medications ----------------------------------------------------------------------
     def get_medication(self, medication_id: str) -> Medication:
-        """A medication; ``data: null`` from the placeholder handler raises NotFoundError (I11)."""
+        """A medication; ``data: null`` from the placeholder handler raises NotFoundError
+        (contract I11)."""
         return self._run(_get(_M + "/{id}", Medication, medication_id, "medication_id"))
 
     def list_medications(
@@ -390,13 +399,14 @@ class ClinicalServiceClient(BaseServiceClient):
     def prescribe_medication(
         self, body: MedicationCreate | Mapping[str, Any], idempotency_key: str | None = None
     ) -> PrescriptionResult:
-        """Prescribe; a refusal raises PrescriptionOverrideRequired or PrescriptionBlocked (I14)."""
+        """Prescribe; a refusal raises PrescriptionOverrideRequired or PrescriptionBlocked
+        (contract I14)."""
         return self._run(_Plans.prescribe(body, idempotency_key))
 
     def update_medication(
         self, medication_id: str, body: MedicationCreate | Mapping[str, Any]
     ) -> Medication:
-        """Replace a medication: the service needs the full body again (§2.4)."""
+        """Replace a medication: the service needs the full body again (contract §2.4)."""
         return self._run(
             write_plan("PUT", _M + "/{id}", MedicationCreate, body, Medication, medication_id)
         )
@@ -430,7 +440,7 @@ class ClinicalServiceClient(BaseServiceClient):
         status: str | None = None,
         test_type: str | None = None,
     ) -> Page[Diagnostic]:
-        """A page of diagnostics; each filter is sent only when given (I13)."""
+        """A page of diagnostics; each filter is sent only when given (contract I13)."""
         return self._run(
             _Plans.list_of(
                 _D,
@@ -447,7 +457,8 @@ class ClinicalServiceClient(BaseServiceClient):
     def order_diagnostic(
         self, body: DiagnosticCreate | Mapping[str, Any], idempotency_key: str | None = None
     ) -> Diagnostic:
-        """Order a diagnostic; sends ``Idempotency-Key`` (generated when not given, I26)."""
+        """Order a diagnostic; sends ``Idempotency-Key`` (generated when not given,
+        contract I26)."""
         return self._run(
             write_plan("POST", _D, DiagnosticCreate, body, Diagnostic, None, idempotency_key)
         )

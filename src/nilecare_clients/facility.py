@@ -162,7 +162,8 @@ class _Plans:
 
     @staticmethod
     def bed_status(bed_id: str, status: BedStatus | str, patient_id: str | None) -> Plan[Bed]:
-        # I20: the status route would leave an occupied bed with no patient; assign decides.
+        # contract I20: the status route would leave an occupied bed with no patient; assign
+        # decides.
         if patient_id is not None:
             raise InvalidRequestError("update_bed_status does not take a patient: use assign_bed")
         if status == BedStatus.OCCUPIED:
@@ -177,7 +178,7 @@ class _Plans:
 
     @staticmethod
     def assign(bed_id: str, body: BedAssign | Mapping[str, Any]) -> Plan[Bed]:
-        # I19: no idempotency key, so never repeated after the request may have been read.
+        # contract I19: no idempotency key, so never repeated after the request may have been read.
         return Plan(
             "POST",
             _B + "/{id}/assign",
@@ -361,7 +362,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         return self.lookup_facility(facility_id, fresh=fresh).value
 
     def facility_exists(self, facility_id: str) -> bool:
-        """True if found, False only on a 404: a 403 (I21) or an outage raises."""
+        """True if found, False only on a 404: a 403 (contract I21) or an outage raises."""
         try:
             self.lookup_facility(facility_id)
         except NotFoundError:
@@ -406,7 +407,8 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
     def create_facility(
         self, body: FacilityCreate | Mapping[str, Any], idempotency_key: str | None = None
     ) -> Facility:
-        """Create a facility; sends ``contact`` and ``contactInfo`` (I5) and an ``Idempotency-Key``.
+        """Create a facility; sends ``contact`` and ``contactInfo`` (contract I5) and an
+        ``Idempotency-Key``.
 
         Drops the cached facility lists.
         """
@@ -503,16 +505,19 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         return self._run(_by_id(_W + "/{id}", Ward, ward_id, "ward_id"))
 
     def get_ward_beds(self, ward_id: str) -> list[Bed]:
-        """Every active bed in the ward (the working alternative to available beds, I18)."""
+        """Every active bed in the ward (the working alternative to available beds,
+        contract I18)."""
         return self._run(_by_id(_W + "/{id}/beds", list[Bed], ward_id, "ward_id"))
 
     def get_ward_occupancy(self, ward_id: str) -> WardOccupancy:
-        """Occupancy; an unknown ward (``data: null`` upstream, I11) raises NotFoundError."""
+        """Occupancy; an unknown ward (``data: null`` upstream, contract I11) raises
+        NotFoundError."""
         return self._run(_by_id(_W + "/{id}/occupancy", WardOccupancy, ward_id, "ward_id"))
 
     # -- beds (live: never cached) ---------------------------------------------------------
     def get_bed(self, bed_id: str) -> Bed:
-        """A bed. Never cached (live); assignment decisions rest on ``assign_bed`` alone (I19)."""
+        """A bed. Never cached (live); assignment decisions rest on ``assign_bed`` alone
+        (contract I19)."""
         return self._run(_by_id(_B + "/{id}", Bed, bed_id, "bed_id"))
 
     def get_available_beds(
@@ -526,7 +531,8 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         has_ventilator: bool | None = None,
         isolation_capable: bool | None = None,
     ) -> list[Bed]:
-        """Available beds (at most 50 upstream); equipment flags are sent only when given (I18)."""
+        """Available beds (at most 50 upstream); equipment flags are sent only when given
+        (contract I18)."""
         return self._run(
             _Plans.available_beds(
                 facility_id,
@@ -542,11 +548,13 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
     def update_bed_status(
         self, bed_id: str, status: BedStatus | str, patient_id: str | None = None
     ) -> Bed:
-        """Set a bed status; ``occupied`` and a ``patient_id`` are refused: use assign_bed (I20)."""
+        """Set a bed status; ``occupied`` and a ``patient_id`` are refused: use assign_bed
+        (contract I20)."""
         return self._run(_Plans.bed_status(bed_id, status, patient_id))
 
     def assign_bed(self, bed_id: str, body: BedAssign | Mapping[str, Any]) -> Bed:
-        """Assign a patient: the only authority on availability (I19). 409: pick another bed.
+        """Assign a patient: the only authority on availability (contract I19). 409: pick another
+        bed.
 
         Never repeated once the request may have been read: an ambiguous failure raises
         ``OutcomeUnknownError``, because a repeat would get 409 although the first succeeded.
@@ -558,7 +566,8 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         return self._run(_Plans.release(bed_id, release_reason))
 
     def get_bed_history(self, bed_id: str) -> list[BedHistoryEntry]:
-        """The bed's assignments, newest first (snake_case rows normalised, I16). Not cached."""
+        """The bed's assignments, newest first (snake_case rows normalised, contract I16). Not
+        cached."""
         return self._run(_by_id(_B + "/{id}/history", list[BedHistoryEntry], bed_id, "bed_id"))
 
     # -- capacity and analytics (close to live: not cached) ---------------------------------

@@ -219,7 +219,7 @@ def test_not_found_is_remembered_briefly(clock: FakeClock) -> None:
 
 
 def test_forbidden_is_not_negatively_cached(clock: FakeClock) -> None:
-    """A 403 (I21) is never remembered: the next lookup asks again."""
+    """A 403 (contract I21) is never remembered: the next lookup asks again."""
     c = cache(clock)
     loads = 0
 

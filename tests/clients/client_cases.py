@@ -27,7 +27,7 @@ class Case:
     status: int = 200
     query: dict[str, str] = field(default_factory=dict)
     body: Any = NO_BODY
-    #: Whether the request must carry an Idempotency-Key (create calls, I26).
+    #: Whether the request must carry an Idempotency-Key (create calls, contract I26).
     keyed: bool = False
 
 

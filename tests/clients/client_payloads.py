@@ -1,10 +1,10 @@
 """Wire payloads shaped as Clinical and Facility really send them (contract §1.4, §2, §3).
 
-Success shapes copy each service (I1): Clinical sends ``{success, data}`` with no metadata and
+Success shapes copy each service (contract I1): Clinical sends ``{success, data}`` with no metadata and
 nests pagination inside ``data``; Facility sends ``data`` arrays with a top-level
-``pagination``, rows with an integer ``id`` next to the UUID ``<entity>Id`` (I3), and
+``pagination``, rows with an integer ``id`` next to the UUID ``<entity>Id`` (contract I3), and
 snake_case storage rows with counts as strings for capacity, analytics, occupancy and bed
-history (I16). Error shapes follow each service's real error form.
+history (contract I16). Error shapes follow each service's real error form.
 """
 
 from __future__ import annotations
@@ -43,24 +43,24 @@ STAMP = "2025-10-16T08:00:00.000Z"
 
 
 def clinical_ok(data: Any) -> dict[str, Any]:
-    """Clinical's success body: ``{success, data}`` and no metadata (I1)."""
+    """Clinical's success body: ``{success, data}`` and no metadata (contract I1)."""
     return {"success": True, "data": data}
 
 
 def clinical_page(key: str, rows: list[dict[str, Any]], page: int, limit: int, total: int) -> Any:
-    """A Clinical list: the collection and its pagination block *inside* ``data`` (§1.5)."""
+    """A Clinical list: the collection and its pagination block *inside* ``data`` (contract §1.5)."""
     pages = math.ceil(total / limit) if limit else 0
     pagination = {"page": page, "limit": limit, "total": total, "pages": pages}
     return clinical_ok({key: rows, "pagination": pagination})
 
 
 def clinical_message(message: str) -> dict[str, Any]:
-    """Clinical delete / discontinue: ``{success, message}`` with no data (I22)."""
+    """Clinical delete / discontinue: ``{success, message}`` with no data (contract I22)."""
     return {"success": True, "message": message}
 
 
 def clinical_error(status: int, code: str, message: str, **details: Any) -> dict[str, Any]:
-    """Clinical's canonical error form, with ``metadata.service`` (§1.4)."""
+    """Clinical's canonical error form, with ``metadata.service`` (contract §1.4)."""
     error: dict[str, Any] = {"code": code, "message": message, "statusCode": status}
     if details:
         error["details"] = details
@@ -85,7 +85,7 @@ def facility_ok(data: Any, message: str | None = None, **extra: Any) -> dict[str
 
 
 def facility_page(rows: list[dict[str, Any]], page: int, limit: int, total: int) -> Any:
-    """A Facility list: ``data`` is the array, ``pagination`` sits at the top level (§1.5)."""
+    """A Facility list: ``data`` is the array, ``pagination`` sits at the top level (contract §1.5)."""
     pages = math.ceil(total / limit) if limit else 0
     return facility_ok(
         rows, pagination={"page": page, "limit": limit, "total": total, "pages": pages}
@@ -93,7 +93,7 @@ def facility_page(rows: list[dict[str, Any]], page: int, limit: int, total: int)
 
 
 def facility_error(status: int, message: str) -> dict[str, Any]:
-    """Facility's error form: ``error.code`` is the HTTP status as a number (I10)."""
+    """Facility's error form: ``error.code`` is the HTTP status as a number (contract I10)."""
     return {"success": False, "error": {"message": message, "code": status}}
 
 
@@ -101,7 +101,7 @@ def facility_error(status: int, message: str) -> dict[str, Any]:
 
 
 def patient_row(patient_id: str = PATIENT_ID, **overrides: Any) -> dict[str, Any]:
-    """A Patient as ``GET /patients/{id}`` sends it (both nested objects present, §2.2)."""
+    """A Patient as ``GET /patients/{id}`` sends it (both nested objects present, contract §2.2)."""
     row: dict[str, Any] = {
         "id": patient_id,
         "firstName": FIRST_NAME,
@@ -131,7 +131,7 @@ def patient_row(patient_id: str = PATIENT_ID, **overrides: Any) -> dict[str, Any
 
 
 def patient_summary_row(patient_id: str = PATIENT_ID) -> dict[str, Any]:
-    """A PatientSummary from ``/stats/patients/recent`` (§2.7)."""
+    """A PatientSummary from ``/stats/patients/recent`` (contract §2.7)."""
     return {
         "id": patient_id,
         "firstName": FIRST_NAME,
@@ -145,7 +145,7 @@ def patient_summary_row(patient_id: str = PATIENT_ID) -> dict[str, Any]:
 
 
 def encounter_row(encounter_id: str = ENCOUNTER_ID, **overrides: Any) -> dict[str, Any]:
-    """An Encounter from the ``/encounters`` routes (§2.3)."""
+    """An Encounter from the ``/encounters`` routes (contract §2.3)."""
     row: dict[str, Any] = {
         "id": encounter_id,
         "patientId": PATIENT_ID,
@@ -164,7 +164,7 @@ def encounter_row(encounter_id: str = ENCOUNTER_ID, **overrides: Any) -> dict[st
 
 
 def encounter_storage_row(encounter_id: str = ENCOUNTER_ID) -> dict[str, Any]:
-    """A raw snake_case storage row from ``GET /patients/{id}/encounters`` (I16)."""
+    """A raw snake_case storage row from ``GET /patients/{id}/encounters`` (contract I16)."""
     return {
         "id": encounter_id,
         "patient_id": PATIENT_ID,
@@ -179,7 +179,7 @@ def encounter_storage_row(encounter_id: str = ENCOUNTER_ID) -> dict[str, Any]:
 
 
 def encounter_summary_row(encounter_id: str = ENCOUNTER_ID) -> dict[str, Any]:
-    """An EncounterSummary from ``/stats/encounters/today`` (§2.7)."""
+    """An EncounterSummary from ``/stats/encounters/today`` (contract §2.7)."""
     return {
         "id": encounter_id,
         "patientId": PATIENT_ID,
@@ -194,7 +194,7 @@ def encounter_summary_row(encounter_id: str = ENCOUNTER_ID) -> dict[str, Any]:
 
 
 def medication_row(medication_id: str = MEDICATION_ID, **overrides: Any) -> dict[str, Any]:
-    """A Medication (§2.4)."""
+    """A Medication (contract §2.4)."""
     row: dict[str, Any] = {
         "id": medication_id,
         "name": "Amoxicillin",
@@ -213,7 +213,7 @@ def medication_row(medication_id: str = MEDICATION_ID, **overrides: Any) -> dict
 
 
 def prescription_body(risk: str = "medium") -> dict[str, Any]:
-    """A prescribe 201: medication plus safety fields, with ``warnings`` outside ``data`` (§2.5)."""
+    """A prescribe 201: medication plus safety fields, with ``warnings`` outside ``data`` (contract §2.5)."""
     medication = medication_row(
         "MED-1760601600000",
         organizationId=ORG_ID,
@@ -244,7 +244,7 @@ def prescription_body(risk: str = "medium") -> dict[str, Any]:
 
 
 def diagnostic_row(diagnostic_id: str = DIAGNOSTIC_ID, **overrides: Any) -> dict[str, Any]:
-    """A Diagnostic (§2.6)."""
+    """A Diagnostic (contract §2.6)."""
     row: dict[str, Any] = {
         "id": diagnostic_id,
         "patientId": PATIENT_ID,
@@ -321,7 +321,7 @@ def diagnostic_create() -> dict[str, Any]:
 def facility_row(
     facility_id: str = FACILITY_ID, row_id: int = 1, **overrides: Any
 ) -> dict[str, Any]:
-    """A Facility as the service model serialises it (§3.7): integer ``id`` + UUID ``facilityId``."""
+    """A Facility as the service model serialises it (contract §3.7): integer ``id`` + UUID ``facilityId``."""
     row: dict[str, Any] = {
         "id": row_id,
         "facilityId": facility_id,
@@ -414,7 +414,7 @@ def bed_row(bed_id: str = BED_ID, row_id: int = 12, **overrides: Any) -> dict[st
 
 
 def capacity_row() -> dict[str, Any]:
-    """FacilityCapacity: camelCase head plus snake_case FacilityStats with string counts (I16)."""
+    """FacilityCapacity: camelCase head plus snake_case FacilityStats with string counts (contract I16)."""
     return {
         "facilityId": FACILITY_ID,
         "name": "Khartoum Teaching Hospital",

@@ -61,7 +61,7 @@ async def test_a_returned_patient_prints_no_phi(clinical: Any, router: respx.Moc
 async def test_an_error_echoing_the_phone_keeps_it_out_of_the_message(
     clinical: Any, router: respx.MockRouter, status: int, code: str, expected: type[ServiceError]
 ) -> None:
-    """A create refused with the phone number in the error text and field messages names the field only (I11)."""
+    """A create refused with the phone number in the error text and field messages names the field only (contract I11)."""
     router.post(host=HOST, path="/api/v1/patients").respond(
         status,
         json=clinical_error(

@@ -1,4 +1,4 @@
-"""ClinicalServiceClient and its async twin against respx routes built from the contract (§2).
+"""ClinicalServiceClient and its async twin against respx routes built from the contract (contract §2).
 
 Every case runs for both twins (``client_kind``): the request (method, path, query, body,
 idempotency header) and the typed value returned from Clinical's real success shapes.
@@ -86,7 +86,7 @@ def _patient(result: Any) -> None:
 
 def _echo_without_nested(result: Any) -> None:
     assert isinstance(result, Patient) and result.phone_number == "+249 999 000 111"
-    assert result.address is None and result.emergency_contact is None  # I15
+    assert result.address is None and result.emergency_contact is None  # contract I15
 
 
 def _patient_page(total: int, page: int, has_next: bool) -> Callable[[Any], None]:
@@ -108,9 +108,9 @@ def _storage_rows(result: Any) -> None:
     assert [type(e) for e in result] == [EncounterRecord]
     row = result[0]
     assert row.patient_id == PATIENT_ID and row.encounter_type is EncounterType.INPATIENT
-    assert row.status == "in_progress"  # the storage value stays a plain string (I6)
+    assert row.status == "in_progress"  # the storage value stays a plain string (contract I6)
     assert row.chief_complaint == "Fever"
-    assert row.model_extra == {"admissionSource": "emergency"}  # unknown column kept (I16)
+    assert row.model_extra == {"admissionSource": "emergency"}  # unknown column kept (contract I16)
 
 
 def _encounter(status: str = "in-progress") -> Callable[[Any], None]:
@@ -157,7 +157,7 @@ def _empty_medications(result: Any) -> None:
 
 def _prescription(result: Any) -> None:
     assert isinstance(result, PrescriptionResult)
-    assert result.medication.id == "MED-1760601600000"  # I3: not a UUID
+    assert result.medication.id == "MED-1760601600000"  # contract I3: not a UUID
     assert result.medication.safety_risk_level == "medium"
     assert result.medication.cds_findings is not None
     assert result.medication.cds_findings.interactions == 1

@@ -62,7 +62,7 @@ FACILITY_HOST = FACILITY_URL.removeprefix("http://")
 async def test_clinical_404_and_data_null_raise_not_found(
     clinical: Any, router: respx.MockRouter, method: str, path: str
 ) -> None:
-    """A Clinical 404, and a get-by-id answered 200 with data: null (I11), raise NotFoundError."""
+    """A Clinical 404, and a get-by-id answered 200 with data: null (contract I11), raise NotFoundError."""
     ident = path.rsplit("/", 1)[1]
     route = router.get(host=CLINICAL_HOST, path=path)
     route.respond(404, json=clinical_error(404, "NOT_FOUND", "Resource not found", id=ident))
@@ -89,14 +89,14 @@ async def test_clinical_404_and_data_null_raise_not_found(
 async def test_facility_404_and_data_null_raise_not_found(
     make_facility: Any, router: respx.MockRouter, method: str, path: str
 ) -> None:
-    """A Facility 404 (numeric error.code, I10), and 200 with data: null (I11), raise NotFoundError."""
+    """A Facility 404 (numeric error.code, contract I10), and 200 with data: null (contract I11), raise NotFoundError."""
     facility = make_facility(cache=False)
     ident = path.split("/")[4] if "settings" not in path else FACILITY_ID
     route = router.get(host=FACILITY_HOST, path=path)
     route.respond(404, json=facility_error(404, "Not found"))
     with pytest.raises(NotFoundError) as info:
         await call(getattr(facility, method)(ident))
-    assert info.value.error_code is None  # Facility's numeric code is not kept (I10)
+    assert info.value.error_code is None  # Facility's numeric code is not kept (contract I10)
     route.respond(200, json=facility_ok(None))
     with pytest.raises(NotFoundError):
         await call(getattr(facility, method)(ident))
@@ -105,7 +105,7 @@ async def test_facility_404_and_data_null_raise_not_found(
 async def test_facility_403_raises_permission_denied(
     facility: Any, router: respx.MockRouter
 ) -> None:
-    """The facility access check's 403 (I21) raises PermissionDeniedError, never a value."""
+    """The facility access check's 403 (contract I21) raises PermissionDeniedError, never a value."""
     router.get(host=FACILITY_HOST, path=f"/api/v1/facilities/{FACILITY_ID}").respond(
         403, json={"success": False, "error": {"code": "FORBIDDEN", "message": "Access denied"}}
     )
@@ -113,7 +113,7 @@ async def test_facility_403_raises_permission_denied(
         await call(facility.get_facility(FACILITY_ID))
 
 
-# --- exists checks (I21) ------------------------------------------------------------------------
+# --- exists checks (contract I21) ------------------------------------------------------------------------
 
 FAILURES = [
     pytest.param({"status_code": 500}, ServerError, id="500"),
@@ -144,7 +144,7 @@ async def test_patient_exists_is_true_or_false_only_for_found_or_404(
     assert await call(clinical.patient_exists(PATIENT_ID)) is True
     route.respond(404, json=clinical_error(404, "NOT_FOUND", "Patient not found"))
     assert await call(clinical.patient_exists(PATIENT_ID)) is False
-    route.respond(200, json=clinical_ok(None))  # I11: 200 with data null is "not found"
+    route.respond(200, json=clinical_ok(None))  # contract I11: 200 with data null is "not found"
     assert await call(clinical.patient_exists(PATIENT_ID)) is False
 
 
@@ -152,7 +152,7 @@ async def test_patient_exists_is_true_or_false_only_for_found_or_404(
 async def test_patient_exists_raises_on_any_other_failure(
     clinical: Any, router: respx.MockRouter, how: dict[str, Any], error: type[Exception]
 ) -> None:
-    """patient_exists raises on 500, 503, 403, a timeout or an unreachable service: never False (I21)."""
+    """patient_exists raises on 500, 503, 403, a timeout or an unreachable service: never False (contract I21)."""
     route = router.get(host=CLINICAL_HOST, path=f"/api/v1/patients/{PATIENT_ID}")
     _respond(route, how, clinical_error(how.get("status_code", 500), "INTERNAL_ERROR", "boom"))
     with pytest.raises(error):
@@ -180,7 +180,7 @@ async def test_facility_exists_raises_on_any_other_failure(
     error: type[Exception],
     cached: bool,
 ) -> None:
-    """facility_exists raises on 500, 503, 403, a timeout or an unreachable service, cache or not (I21)."""
+    """facility_exists raises on 500, 503, 403, a timeout or an unreachable service, cache or not (contract I21)."""
     facility = make_facility(cache=cached)
     route = router.get(host=FACILITY_HOST, path=f"/api/v1/facilities/{FACILITY_ID}")
     _respond(route, how, facility_error(how.get("status_code", 500), "boom"))
@@ -260,7 +260,7 @@ async def _refused(
 async def test_clinical_refuses_non_uuid_ids_before_any_io(
     clinical: Any, router: respx.MockRouter, method: str, build: Any, bad: Any
 ) -> None:
-    """A path or filter id that is not a UUID raises InvalidRequestError, sends nothing and is not echoed (I3)."""
+    """A path or filter id that is not a UUID raises InvalidRequestError, sends nothing and is not echoed (contract I3)."""
     args, kwargs = build(bad)
     message = await _refused(clinical, router, method, args, kwargs)
     if isinstance(bad, str) and bad:
@@ -276,7 +276,7 @@ async def test_clinical_refuses_non_uuid_ids_before_any_io(
 async def test_facility_refuses_non_uuid_ids_before_any_io(
     facility: Any, router: respx.MockRouter, method: str, build: Any, bad: Any
 ) -> None:
-    """A path, filter or body id that is not a UUID raises InvalidRequestError and sends nothing (I3)."""
+    """A path, filter or body id that is not a UUID raises InvalidRequestError and sends nothing (contract I3)."""
     args, kwargs = build(bad)
     message = await _refused(facility, router, method, args, kwargs)
     if isinstance(bad, str) and bad:
@@ -428,14 +428,14 @@ async def test_facility_bad_bodies_name_fields(
 async def test_update_bed_status_refuses_occupied_and_a_patient(
     facility: Any, router: respx.MockRouter, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> None:
-    """update_bed_status refuses `occupied` and a patient_id (I20), pointing to assign_bed, and sends nothing."""
+    """update_bed_status refuses `occupied` and a patient_id (contract I20), pointing to assign_bed, and sends nothing."""
     message = await _refused(facility, router, "update_bed_status", args, kwargs)
     if args[1] != "vacant":
         assert "assign_bed" in message
     assert PATIENT_ID not in message
 
 
-# --- prescription refusals (I14) ----------------------------------------------------------------
+# --- prescription refusals (contract I14) ----------------------------------------------------------------
 
 ASSESSMENT = {"overallRisk": {"score": 91, "level": "high", "blocksAdministration": False}}
 
@@ -443,7 +443,7 @@ ASSESSMENT = {"overallRisk": {"score": 91, "level": "high", "blocksAdministratio
 async def test_high_risk_prescription_raises_override_required(
     clinical: Any, router: respx.MockRouter
 ) -> None:
-    """A 400 with requiresOverride raises PrescriptionOverrideRequired (a BadRequestError) carrying the assessment (I14)."""
+    """A 400 with requiresOverride raises PrescriptionOverrideRequired (a BadRequestError) carrying the assessment (contract I14)."""
     router.post(host=CLINICAL_HOST, path="/api/v1/medications").respond(
         400,
         json={
@@ -470,7 +470,7 @@ async def test_high_risk_prescription_raises_override_required(
 async def test_contraindicated_prescription_raises_blocked(
     clinical: Any, router: respx.MockRouter
 ) -> None:
-    """A 403 with blocked raises PrescriptionBlocked (a PermissionDeniedError) carrying the assessment (I14)."""
+    """A 403 with blocked raises PrescriptionBlocked (a PermissionDeniedError) carrying the assessment (contract I14)."""
     blocked = {**ASSESSMENT, "overallRisk": {"level": "critical", "blocksAdministration": True}}
     router.post(host=CLINICAL_HOST, path="/api/v1/medications").respond(
         403,
@@ -512,6 +512,6 @@ async def test_other_prescription_refusals_keep_their_status_class(
 async def test_an_unknown_analytics_period_is_refused_before_any_io(
     facility: Any, router: respx.MockRouter, period: str
 ) -> None:
-    """get_facility_analytics accepts only daily, weekly, monthly or yearly (§3.2) and sends nothing otherwise."""
+    """get_facility_analytics accepts only daily, weekly, monthly or yearly (contract §3.2) and sends nothing otherwise."""
     message = await _refused(facility, router, "get_facility_analytics", (FACILITY_ID, period), {})
     assert "daily" in message

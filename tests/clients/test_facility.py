@@ -1,4 +1,4 @@
-"""FacilityServiceClient and its async twin against respx routes built from the contract (§3).
+"""FacilityServiceClient and its async twin against respx routes built from the contract (contract §3).
 
 Every case runs for both twins: the request sent and the typed value read from Facility's
 real success shapes (integer ``id`` + UUID ``<entity>Id`` rows, top-level pagination, snake_case
@@ -185,7 +185,7 @@ FACILITY_WIRE = {
         "country": "Sudan",
     },
     "contact": CONTACT,
-    "contactInfo": CONTACT,  # I5: validated as contactInfo, stored as contact
+    "contactInfo": CONTACT,  # contract I5: validated as contactInfo, stored as contact
     "capacity": {"totalBeds": 120, "icuBeds": 10},
 }
 TWO = [facility_row(), facility_row(OTHER_FACILITY_ID, row_id=2)]

@@ -308,7 +308,7 @@ async def test_nothing_older_than_max_stale_is_served(
 async def test_a_403_is_not_served_stale_nor_cached_nor_held_against_the_breaker(
     make_facility: Any, router: respx.MockRouter, clock: FakeClock
 ) -> None:
-    """A 403 (I21) is raised even with an expired copy, is asked again every time, and leaves the breaker closed."""
+    """A 403 (contract I21) is raised even with an expired copy, is asked again every time, and leaves the breaker closed."""
     facility = make_facility(cache_policy=NO_JITTER)
     route = facility_route(router)
     await call(facility.get_facility(FACILITY_ID))
@@ -644,7 +644,7 @@ async def test_preload_warms_the_cache_and_skips_unknown_ids(
 async def test_a_successful_create_never_raises_while_invalidating(
     facility: Any, router: respx.MockRouter
 ) -> None:
-    """A create answered with an id from a drifted storage schema (I3, I24) is returned, not turned into an error by cache bookkeeping."""
+    """A create answered with an id from a drifted storage schema (contract I3, I24) is returned, not turned into an error by cache bookkeeping."""
     router.post(host=HOST, path="/api/v1/facilities").respond(
         201, json=facility_ok(facility_row("FAC-17"), "Facility created successfully")
     )

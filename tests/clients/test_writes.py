@@ -1,4 +1,4 @@
-"""Writes: Idempotency-Key on creates (I26), assign/release never repeated (I19), paging (I12).
+"""Writes: Idempotency-Key on creates (contract I26), assign/release never repeated (contract I19), paging (contract I12).
 
 Every test runs for the sync and the async twin (``client_kind``).
 """
@@ -89,7 +89,7 @@ async def test_a_given_key_is_sent_as_is_and_reused(
 async def test_an_unhonoured_key_does_not_make_a_500_repeatable(
     clinical: Any, router: respx.MockRouter
 ) -> None:
-    """Today's services ignore keys (I26): a create answered 500 is not repeated and raises OutcomeUnknownError carrying its key."""
+    """Today's services ignore keys (contract I26): a create answered 500 is not repeated and raises OutcomeUnknownError carrying its key."""
     route = router.post(host=CLINICAL_HOST, path=PATIENTS).respond(
         500, json=clinical_error(500, "INTERNAL_ERROR", "boom")
     )
@@ -133,7 +133,7 @@ async def test_assign_and_release_are_never_repeated(
     args: tuple[Any, ...],
     failure: dict[str, Any],
 ) -> None:
-    """Assign and release carry no key and, when the outcome is unknown, are sent once and raise OutcomeUnknownError (I19)."""
+    """Assign and release carry no key and, when the outcome is unknown, are sent once and raise OutcomeUnknownError (contract I19)."""
     action = method.split("_")[0]
     route = router.post(host=FACILITY_HOST, path=f"/api/v1/beds/{BED_ID}/{action}")
     if "side_effect" in failure:
@@ -147,7 +147,7 @@ async def test_assign_and_release_are_never_repeated(
     assert info.value.idempotency_key is None
 
 
-# --- iterating over every patient (I12) ---------------------------------------------------------
+# --- iterating over every patient (contract I12) ---------------------------------------------------------
 
 
 async def _collect(iterator: Any) -> list[Any]:
@@ -183,7 +183,7 @@ async def test_iter_patients_walks_every_page_and_stops_at_the_last(
 async def test_iter_patients_stops_at_an_empty_page(
     clinical: Any, router: respx.MockRouter
 ) -> None:
-    """A page with no items ends the iteration even if the totals promise more (I12)."""
+    """A page with no items ends the iteration even if the totals promise more (contract I12)."""
     ids = _ids(2)
 
     def answer(request: httpx.Request) -> httpx.Response:

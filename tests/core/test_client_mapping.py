@@ -67,7 +67,7 @@ async def test_unwraps_data_into_the_model(make_client: Any, config: ServiceConf
 
 @respx.mock
 async def test_lenient_envelopes(make_client: Any, config: ServiceConfig) -> None:
-    """`data.patient` (I2) and a named collection inside data are both unwrapped."""
+    """`data.patient` (contract I2) and a named collection inside data are both unwrapped."""
     respx.get(f"{BASE}/api/v1/patients/{PATIENT_ID}").respond(
         json=envelope({"patient": {"id": PATIENT_ID, "firstName": "Amna"}})
     )
@@ -115,7 +115,7 @@ async def test_bodies_that_do_not_fit_raise_response_validation_error(
 async def test_data_null_is_not_found_for_get_by_id(
     make_client: Any, config: ServiceConfig
 ) -> None:
-    """200 with data: null means not found for a get-by-id (I11), and a validation error otherwise."""
+    """200 with data: null means not found for a get-by-id (contract I11), and a validation error otherwise."""
     respx.get(f"{BASE}/api/v1/patients/{PATIENT_ID}").respond(json=envelope(None))
     client = make_client(config)
     with pytest.raises(NotFoundError):
@@ -199,7 +199,7 @@ async def test_error_statuses_map_to_typed_errors(
     cls: type[ServiceError],
     code: str | None,
 ) -> None:
-    """Each status maps to its class; error.code is kept only when it is a string (I10)."""
+    """Each status maps to its class; error.code is kept only when it is a string (contract I10)."""
     route = respx.get(f"{BASE}/api/v1/patients/{PATIENT_ID}").respond(status, json=body)
     with set_testing(attempts=1), correlation_scope("corr-7"), pytest.raises(cls) as info:
         await get_patient(make_client(config))

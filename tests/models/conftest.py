@@ -74,7 +74,7 @@ def patient_wire() -> dict[str, Any]:
 
 @pytest.fixture
 def facility_wire() -> dict[str, Any]:
-    """A Facility as the service model serialises it (§3.7)."""
+    """A Facility as the service model serialises it (contract §3.7)."""
     return {
         "id": 7,
         "facilityId": FACILITY_ID,

@@ -107,14 +107,14 @@ def test_patient_missing_a_required_field_raises(
 def test_patient_echo_without_address_and_emergency_contact_is_valid(
     patient_wire: dict[str, Any],
 ) -> None:
-    """The create/update echo leaves out address and emergencyContact, so both are optional (I15)."""
+    """The create/update echo leaves out address and emergencyContact, so both are optional (contract I15)."""
     echo = {k: v for k, v in patient_wire.items() if k not in ("address", "emergencyContact")}
     patient = Patient.model_validate(echo)
     assert patient.address is None and patient.emergency_contact is None
 
 
 def test_patient_unknown_gender_on_read_stays_a_string(patient_wire: dict[str, Any]) -> None:
-    """A gender value this library does not know is kept as the plain string (I6)."""
+    """A gender value this library does not know is kept as the plain string (contract I6)."""
     patient = Patient.model_validate({**patient_wire, "gender": "prefer_not_to_say"})
     assert patient.gender == "prefer_not_to_say"
     assert not isinstance(patient.gender, Gender)
@@ -247,13 +247,13 @@ def test_encounter_create_refuses_an_end_before_the_start(ids: dict[str, str]) -
 
 
 def test_encounter_create_refuses_a_patient_id_that_is_not_a_uuid(ids: dict[str, str]) -> None:
-    """Ids the service checks as UUIDs are checked before sending (I3)."""
+    """Ids the service checks as UUIDs are checked before sending (contract I3)."""
     with pytest.raises(ValidationError):
         EncounterCreate.model_validate(_encounter_create(ids, patientId="12345"))
 
 
 def test_encounter_create_refuses_a_storage_only_type(ids: dict[str, str]) -> None:
-    """Storage's ``urgent_care`` is not an accepted encounter type on write (I6)."""
+    """Storage's ``urgent_care`` is not an accepted encounter type on write (contract I6)."""
     with pytest.raises(ValidationError):
         EncounterCreate.model_validate(_encounter_create(ids, encounterType="urgent_care"))
 
@@ -261,7 +261,7 @@ def test_encounter_create_refuses_a_storage_only_type(ids: dict[str, str]) -> No
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("temperature", 37.5),  # Celsius: the validator expects Fahrenheit (I28)
+        ("temperature", 37.5),  # Celsius: the validator expects Fahrenheit (contract I28)
         ("temperature", 111),
         ("heartRate", 29),
         ("oxygenSaturation", 101),
@@ -291,7 +291,7 @@ def test_encounter_create_checks_blood_pressure_ranges(ids: dict[str, str]) -> N
 
 
 def test_encounter_read_keeps_an_unknown_type_and_status(ids: dict[str, str]) -> None:
-    """Storage values such as ``home_health`` or ``finished`` stay plain strings on read (I6)."""
+    """Storage values such as ``home_health`` or ``finished`` stay plain strings on read (contract I6)."""
     encounter = Encounter.model_validate(
         {
             "id": "e-1",
@@ -321,7 +321,7 @@ def test_encounter_read_requires_the_create_fields(ids: dict[str, str]) -> None:
 
 
 def test_patient_encounters_normalise_raw_snake_case_rows(ids: dict[str, str]) -> None:
-    """Raw storage rows are normalised to camelCase fields; unknown columns are kept (I16)."""
+    """Raw storage rows are normalised to camelCase fields; unknown columns are kept (contract I16)."""
     payload = {
         "patientId": ids["patient"],
         "encounters": [
@@ -370,7 +370,7 @@ def _medication(ids: dict[str, str], **overrides: Any) -> dict[str, Any]:
 
 
 def test_medication_read_accepts_the_med_prefixed_id(ids: dict[str, str]) -> None:
-    """Prescribe issues ``MED-<epoch ms>``; a medication id is any string (I3)."""
+    """Prescribe issues ``MED-<epoch ms>``; a medication id is any string (contract I3)."""
     medication = Medication.model_validate({"id": "MED-1760601600000", **_medication(ids)})
     assert medication.id == "MED-1760601600000"
 
@@ -384,7 +384,7 @@ def test_medication_create_checks_route_and_dates(ids: dict[str, str]) -> None:
 
 
 def test_medication_create_sends_override_reason_only_when_given(ids: dict[str, str]) -> None:
-    """overrideReason is part of the body only when the caller gives one (I14)."""
+    """overrideReason is part of the body only when the caller gives one (contract I14)."""
     assert "overrideReason" not in MedicationCreate.model_validate(_medication(ids)).to_wire()
     body = MedicationCreate.model_validate(_medication(ids, overrideReason="benefit outweighs"))
     assert body.to_wire()["overrideReason"] == "benefit outweighs"

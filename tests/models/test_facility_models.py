@@ -1,4 +1,4 @@
-"""Facility models: UUID identity, the contact/contactInfo pair, I16 rows, bed status rules."""
+"""Facility models: UUID identity, the contact/contactInfo pair, contract I16 rows, bed status rules."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def _facility_create(ids: dict[str, str], **overrides: Any) -> dict[str, Any]:
 def test_facility_is_identified_by_facility_id_and_keeps_the_row_number(
     facility_wire: dict[str, Any],
 ) -> None:
-    """The UUID ``facilityId`` is the identifier; the integer ``id`` becomes ``row_id`` (I3)."""
+    """The UUID ``facilityId`` is the identifier; the integer ``id`` becomes ``row_id`` (contract I3)."""
     facility = Facility.model_validate(facility_wire)
     assert facility.facility_id == facility_wire["facilityId"]
     assert facility.row_id == 7
@@ -92,7 +92,7 @@ def test_facility_accepts_empty_declared_objects(facility_wire: dict[str, Any]) 
 def test_facility_keeps_unknown_fields_and_model_only_types(
     facility_wire: dict[str, Any],
 ) -> None:
-    """A model-only type stays a string (I6) and unknown fields are kept (I4, I24)."""
+    """A model-only type stays a string (contract I6) and unknown fields are kept (contract I4, I24)."""
     facility = Facility.model_validate(
         {**facility_wire, "type": "diagnostic_center", "contactInfo": {"phone": "1"}}
     )
@@ -110,7 +110,7 @@ def test_facility_missing_a_required_field_raises(
 
 
 def test_facility_create_sends_contact_and_an_identical_contact_info(ids: dict[str, str]) -> None:
-    """The body carries ``contact`` and the same object as ``contactInfo`` (I5)."""
+    """The body carries ``contact`` and the same object as ``contactInfo`` (contract I5)."""
     wire = FacilityCreate.model_validate(_facility_create(ids)).to_wire()
     assert wire["contact"] == {"phone": "+249 183 777 000", "email": "info@kth.example.sd"}
     assert wire["contactInfo"] == wire["contact"]
@@ -123,7 +123,7 @@ def test_facility_create_requires_tenant_code_contact_and_address(
     ids: dict[str, str], missing: str
 ) -> None:
     """organization_id, facility_code and contact are required although the validator skips
-    them (I5); the address is validated by the service."""
+    them (contract I5); the address is validated by the service."""
     body = _facility_create(ids)
     del body[missing]
     with pytest.raises(ValidationError):
@@ -140,7 +140,7 @@ def test_facility_create_refuses_contact_info_given_directly(ids: dict[str, str]
 def test_facility_create_accepts_only_the_five_write_types(
     ids: dict[str, str], facility_type: str
 ) -> None:
-    """Writes accept only the five types the route validates (I6)."""
+    """Writes accept only the five types the route validates (contract I6)."""
     with pytest.raises(ValidationError):
         FacilityCreate.model_validate(_facility_create(ids, type=facility_type))
 
@@ -182,13 +182,13 @@ def test_facility_update_takes_status_and_is_active() -> None:
     assert wire == {"status": "maintenance", "isActive": False}
 
 
-# --- I16 storage rows -----------------------------------------------------------------------
+# --- contract I16 storage rows -----------------------------------------------------------------------
 
 
 def test_facility_capacity_normalises_snake_case_and_string_counts(
     ids: dict[str, str],
 ) -> None:
-    """Capacity rows in snake_case with decimal-string counts read as camelCase ints (I16)."""
+    """Capacity rows in snake_case with decimal-string counts read as camelCase ints (contract I16)."""
     capacity = FacilityCapacity.model_validate(
         {
             "facilityId": ids["facility"],
@@ -219,7 +219,7 @@ def test_facility_analytics_keeps_the_echoed_period(ids: dict[str, str]) -> None
 
 
 def test_ward_occupancy_normalises_the_storage_row(ids: dict[str, str]) -> None:
-    """The occupancy row's keys become fields and ``"12.50"`` becomes 12.5 (I16)."""
+    """The occupancy row's keys become fields and ``"12.50"`` becomes 12.5 (contract I16)."""
     occupancy = WardOccupancy.model_validate(
         {
             "ward_id": ids["ward"],
@@ -243,7 +243,7 @@ def test_ward_occupancy_missing_counts_raise(ids: dict[str, str]) -> None:
 
 
 def test_bed_history_normalises_the_storage_row(ids: dict[str, str]) -> None:
-    """History rows read snake_case keys; an open entry has no discharge date (I16)."""
+    """History rows read snake_case keys; an open entry has no discharge date (contract I16)."""
     entry = BedHistoryEntry.model_validate(
         {
             "id": 3,
@@ -264,7 +264,7 @@ def test_bed_history_normalises_the_storage_row(ids: dict[str, str]) -> None:
 
 
 def test_department_and_ward_read_their_uuid_identifiers(ids: dict[str, str]) -> None:
-    """Departments and wards expose their UUID ids and the row number separately (I3)."""
+    """Departments and wards expose their UUID ids and the row number separately (contract I3)."""
     department = Department.model_validate(
         {
             "id": 1,
@@ -356,7 +356,7 @@ def test_ward_create_requires_at_least_one_bed(ids: dict[str, str]) -> None:
 
 
 def test_bed_reads_bed_status_and_patient_id(bed_wire: dict[str, Any], ids: dict[str, str]) -> None:
-    """A bed reads ``bedStatus`` and ``patientId`` (I17) into domain-named attributes."""
+    """A bed reads ``bedStatus`` and ``patientId`` (contract I17) into domain-named attributes."""
     bed = Bed.model_validate({**bed_wire, "bedStatus": "occupied", "patientId": ids["patient"]})
     assert bed.bed_status is BedStatus.OCCUPIED
     assert bed.patient_id == ids["patient"]
@@ -374,7 +374,7 @@ def test_bed_dump_uses_the_wire_names(bed_wire: dict[str, Any]) -> None:
 def test_bed_accepts_the_legacy_status_and_current_patient_id(
     bed_wire: dict[str, Any], ids: dict[str, str]
 ) -> None:
-    """When ``bedStatus``/``patientId`` are absent, the legacy names are read (I17)."""
+    """When ``bedStatus``/``patientId`` are absent, the legacy names are read (contract I17)."""
     legacy = {k: v for k, v in bed_wire.items() if k != "bedStatus"}
     bed = Bed.model_validate({**legacy, "status": "cleaning", "currentPatientId": ids["patient"]})
     assert bed.bed_status is BedStatus.CLEANING
@@ -388,7 +388,7 @@ def test_bed_without_bed_status_raises(bed_wire: dict[str, Any]) -> None:
 
 
 def test_bed_status_update_sends_status_only() -> None:
-    """The status route's body is ``{"status": ...}`` and nothing else (I17)."""
+    """The status route's body is ``{"status": ...}`` and nothing else (contract I17)."""
     assert BedStatusUpdate(status=BedStatus.CLEANING).to_wire() == {"status": "cleaning"}
     with pytest.raises(ValidationError):
         BedStatusUpdate.model_validate({"status": "available", "patientId": "x"})
@@ -396,13 +396,13 @@ def test_bed_status_update_sends_status_only() -> None:
 
 @pytest.mark.parametrize("status", ["occupied", "blocked", "AVAILABLE"])
 def test_bed_status_update_refuses_occupied_and_unknown_values(status: str) -> None:
-    """``occupied`` must go through assign (I20); unknown values are refused on write (I6)."""
+    """``occupied`` must go through assign (contract I20); unknown values are refused on write (contract I6)."""
     with pytest.raises(ValidationError):
         BedStatusUpdate.model_validate({"status": status})
 
 
 def test_bed_update_refuses_occupied_but_takes_other_statuses() -> None:
-    """PUT /beds/{id} may not mark a bed occupied either (I20)."""
+    """PUT /beds/{id} may not mark a bed occupied either (contract I20)."""
     with pytest.raises(ValidationError, match="assign"):
         BedUpdate.model_validate({"bedStatus": "occupied"})
     assert BedUpdate.model_validate({"bedStatus": "maintenance", "isActive": False}).to_wire() == {

@@ -46,7 +46,7 @@ def test_is_uuid_accepts_hyphenated_uuids_of_any_version(value: str) -> None:
     ],
 )
 def test_is_uuid_refuses_everything_else(value: str) -> None:
-    """Unhyphenated, padded, numeric and MED-style ids are not path UUIDs (I3)."""
+    """Unhyphenated, padded, numeric and MED-style ids are not path UUIDs (contract I3)."""
     assert not is_uuid(value)
 
 
@@ -89,7 +89,7 @@ def test_str_enum_members_are_strings_that_print_as_their_value() -> None:
 
 
 def test_unknown_enum_value_on_read_is_kept_and_logged_once(bed_wire: dict[str, object]) -> None:
-    """An unknown read value stays a plain str and is logged once per (enum, value) (I6)."""
+    """An unknown read value stays a plain str and is logged once per (enum, value) (contract I6)."""
     value = f"blocked-{uuid.uuid4().hex[:8]}"
     with capture_logs() as logs:
         first = Bed.model_validate({**bed_wire, "bedStatus": value})

@@ -106,7 +106,7 @@ def test_list_patients_is_a_page(backend: Backend) -> None:
 
 
 def test_get_facility_returns_the_typed_facility(backend: Backend) -> None:
-    """GET /facilities/{id} yields a Facility keyed by its UUID facility_id, row id kept (I3)."""
+    """GET /facilities/{id} yields a Facility keyed by its UUID facility_id, row id kept (contract I3)."""
     facility = backend.facility_client.get_facility(backend.facility["facilityId"])
     assert isinstance(facility, Facility)
     assert facility.facility_id == backend.facility["facilityId"]

@@ -117,7 +117,7 @@ async def test_sort_by_name_ascending(api: Api, fake: FakeClinicalService) -> No
 
 
 async def test_search_is_case_insensitive_substring(api: Api, fake: FakeClinicalService) -> None:
-    """search matches a case-insensitive substring of firstName, lastName or email (I13)."""
+    """search matches a case-insensitive substring of firstName, lastName or email (contract I13)."""
     fake.create_patient(first_name="Amna", last_name="Osman", email="amna@example.sd")
     fake.create_patient(first_name="Mohamed", last_name="Elfadil", email="m.elfadil@example.sd")
     fake.create_patient(first_name="Hawa", last_name="Idris", email="hawa@clinic.sd")
@@ -193,7 +193,7 @@ async def test_unknown_route_is_canonical_404(api: Api) -> None:
 
 
 async def test_duplicate_phone_is_409(api: Api, fake: FakeClinicalService) -> None:
-    """A phone number already used in the organisation is 409 DUPLICATE_ENTRY, whatever its spacing (I11)."""
+    """A phone number already used in the organisation is 409 DUPLICATE_ENTRY, whatever its spacing (contract I11)."""
     fake.create_patient(phone_number="+249 912 345 678")
     response = await api(
         "POST", "/api/v1/patients", json=make_patient(seed=2, phone_number="+249912345678")
@@ -210,7 +210,7 @@ async def test_duplicate_phone_is_409(api: Api, fake: FakeClinicalService) -> No
 async def test_update_is_partial_and_keeps_nested_objects(
     api: Api, fake: FakeClinicalService
 ) -> None:
-    """PUT changes only the given fields and stores address parts (I15)."""
+    """PUT changes only the given fields and stores address parts (contract I15)."""
     patient = fake.create_patient(first_name="Amna")
     response = await api(
         "PUT",
@@ -235,7 +235,7 @@ async def test_update_to_taken_phone_is_409(api: Api, fake: FakeClinicalService)
 
 
 async def test_delete_is_real(api: Api, fake: FakeClinicalService) -> None:
-    """DELETE answers {success, message} and the patient is gone (I22)."""
+    """DELETE answers {success, message} and the patient is gone (contract I22)."""
     patient = fake.create_patient()
     response = await api("DELETE", f"/api/v1/patients/{patient['id']}")
     assert response.json() == {"success": True, "message": "Patient deleted successfully"}
@@ -321,7 +321,7 @@ async def test_list_filter_validation(api: Api) -> None:
 
 
 async def test_patient_encounters_are_snake_case_rows(api: Api, fake: FakeClinicalService) -> None:
-    """Patient encounters come back newest first as snake_case rows with no pagination block (I16)."""
+    """Patient encounters come back newest first as snake_case rows with no pagination block (contract I16)."""
     patient = fake.create_patient()
     fake.create_encounter(patient_id=patient["id"], start_date="2025-10-01T08:00:00Z")
     newest = fake.create_encounter(patient_id=patient["id"], start_date="2025-10-12T08:00:00Z")
@@ -340,7 +340,7 @@ async def test_patient_encounters_are_snake_case_rows(api: Api, fake: FakeClinic
 async def test_prescribe_answers_201_with_safety_assessment(
     api: Api, fake: FakeClinicalService
 ) -> None:
-    """Prescribing answers data.medication and data.safetyAssessment, and can be read back (§2.5)."""
+    """Prescribing answers data.medication and data.safetyAssessment, and can be read back (contract §2.5)."""
     patient = fake.create_patient(allergies=[])
     response = await api(
         "POST", "/api/v1/medications", json=make_medication(seed=1, patient_id=patient["id"])

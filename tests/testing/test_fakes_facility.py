@@ -143,7 +143,7 @@ async def test_duplicate_facility_code_is_409(api: Api, fake: FakeFacilityServic
 
 
 async def test_organisation_scoping(api: Api, fake: FakeFacilityService) -> None:
-    """Another organisation's facility is 404 and unlisted, even when its organizationId is asked for (I29)."""
+    """Another organisation's facility is 404 and unlisted, even when its organizationId is asked for (contract I29)."""
     theirs = fake.create_facility()
     fake.organization_id = OTHER_ORG
     mine = fake.create_facility()
@@ -244,7 +244,7 @@ async def test_ward_filter_has_available_beds(api: Api, fake: FakeFacilityServic
 
 
 async def test_ward_occupancy_is_snake_case(api: Api, fake: FakeFacilityService) -> None:
-    """Ward occupancy uses snake_case keys and a two-decimal percentage string; unknown ward is 404 (I11, I16)."""
+    """Ward occupancy uses snake_case keys and a two-decimal percentage string; unknown ward is 404 (contract I11, I16)."""
     hospital = fake.create_hospital(wards=1, beds_per_ward=4)
     ward = hospital["wards"][0]
     await api(
@@ -281,7 +281,7 @@ async def test_bed_create_rules(api: Api, fake: FakeFacilityService) -> None:
 
 
 async def test_bed_lifecycle(api: Api, fake: FakeFacilityService) -> None:
-    """Assign, a losing second assign, release to cleaning, then back to available (I19, I20)."""
+    """Assign, a losing second assign, release to cleaning, then back to available (contract I19, I20)."""
     bed = fake.create_bed()
     path = f"/api/v1/beds/{bed['bedId']}"
     assigned = await api(
@@ -311,7 +311,7 @@ async def test_bed_lifecycle(api: Api, fake: FakeFacilityService) -> None:
 
 
 async def test_status_route_rules(api: Api, fake: FakeFacilityService) -> None:
-    """The status route refuses occupied as a target and any change while occupied (I20)."""
+    """The status route refuses occupied as a target and any change while occupied (contract I20)."""
     bed = fake.create_bed()
     path = f"/api/v1/beds/{bed['bedId']}"
     assert (await api("PUT", f"{path}/status", json={"status": "occupied"})).status_code == 409
@@ -342,7 +342,7 @@ async def test_ward_counters_follow_beds(api: Api, fake: FakeFacilityService) ->
 
 
 async def test_available_beds(api: Api, fake: FakeFacilityService) -> None:
-    """/beds/available needs facilityId, answers {data, count}, and equipment flags filter only when given (I18)."""
+    """/beds/available needs facilityId, answers {data, count}, and equipment flags filter only when given (contract I18)."""
     hospital = fake.create_hospital(wards=1, beds_per_ward=0)
     ward = hospital["wards"][0]
     common = {"ward_id": ward["wardId"]}
@@ -393,7 +393,7 @@ async def test_bed_update_and_deactivate(api: Api, fake: FakeFacilityService) ->
 
 
 async def test_capacity_and_analytics(api: Api, fake: FakeFacilityService) -> None:
-    """Capacity and analytics send FacilityStats with counts as strings; period is echoed (I16)."""
+    """Capacity and analytics send FacilityStats with counts as strings; period is echoed (contract I16)."""
     hospital = fake.create_hospital(wards=2, beds_per_ward=2)
     fid = hospital["facility"]["facilityId"]
     await api(

@@ -208,7 +208,7 @@ async def test_html_body(api: Api, fake: FakeClinicalService) -> None:
 async def test_commit_then_fail_writes_then_answers_500(
     api: Api, fake: FakeClinicalService
 ) -> None:
-    """commit_then_fail stores the patient and answers 500, so a blind retry meets a 409 duplicate (I11)."""
+    """commit_then_fail stores the patient and answers 500, so a blind retry meets a 409 duplicate (contract I11)."""
     fake.faults.commit_then_fail(1, method="POST")
     body = make_patient(seed=4)
     failed = await api("POST", "/api/v1/patients", json=body)
@@ -220,7 +220,7 @@ async def test_commit_then_fail_writes_then_answers_500(
 
 
 async def test_commit_then_fail_retry_with_key_replays(api: Api, fake: FakeClinicalService) -> None:
-    """After commit_then_fail, a retry with the same Idempotency-Key gets the original 201 (I26)."""
+    """After commit_then_fail, a retry with the same Idempotency-Key gets the original 201 (contract I26)."""
     fake.faults.commit_then_fail(1)
     body = make_patient(seed=4)
     headers = {"Idempotency-Key": "create-amna-1"}

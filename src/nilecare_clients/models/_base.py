@@ -132,7 +132,8 @@ _UUID_RE = re.compile(UUID_PATTERN)
 
 
 def is_uuid(value: str) -> bool:
-    """Whether ``value`` is a hyphenated UUID string of any version, as path ids must be (I3)."""
+    """Whether ``value`` is a hyphenated UUID string of any version, as path ids must be
+    (contract I3)."""
     return isinstance(value, str) and _UUID_RE.fullmatch(value) is not None
 
 
@@ -147,7 +148,8 @@ def _require_uuid(value: str) -> str:
 
 
 UUIDStr = Annotated[str, BeforeValidator(_uuid_to_str), AfterValidator(_require_uuid)]
-"""A UUID kept as ``str`` (I3). Accepts ``uuid.UUID`` too. Used for ids a service checks."""
+"""A UUID kept as ``str`` (contract I3). Accepts ``uuid.UUID`` too. Used for ids a service
+checks."""
 
 
 # --- write-side value types -----------------------------------------------------------------
@@ -193,7 +195,8 @@ LenientDate = Annotated[date, BeforeValidator(_date_part)]
 (``1990-05-01T00:00:00.000Z``): the date part as written, never shifted by a timezone."""
 
 
-# --- open enums (I6) ------------------------------------------------------------------------
+# --- open enums (contract I6)
+# ------------------------------------------------------------------------
 
 _E = TypeVar("_E", bound=StrEnum)
 
@@ -215,7 +218,7 @@ def _log_unknown_once(enum_name: str, value: str) -> None:
 
 def open_enum(enum_cls: type[_E]) -> PlainValidator:
     """A validator for a *read* enum field: a known value becomes the member, an unknown one
-    stays a plain ``str`` and is logged once per (enum, value) (I6).
+    stays a plain ``str`` and is logged once per (enum, value) (contract I6).
 
     Use as ``Annotated[BedStatus | str, open_enum(BedStatus)]``. At most 512 distinct unknown
     values are remembered (and logged) per process, so a misbehaving server cannot grow it.
@@ -235,7 +238,8 @@ def open_enum(enum_cls: type[_E]) -> PlainValidator:
     return PlainValidator(validate)
 
 
-# --- storage rows in snake_case (I16) --------------------------------------------------------
+# --- storage rows in snake_case (contract I16)
+# --------------------------------------------------------
 
 _SNAKE_SEGMENT = re.compile(r"_+([0-9a-zA-Z])")
 
@@ -246,7 +250,7 @@ def _snake_to_camel(key: str) -> str:
 
 
 def normalize_keys(row: Mapping[str, Any]) -> dict[str, Any]:
-    """``row`` with its top-level snake_case keys in camelCase (I16); values are untouched.
+    """``row`` with its top-level snake_case keys in camelCase (contract I16); values are untouched.
 
     Unknown keys are kept (renamed). When both spellings are present the camelCase one wins,
     because that is the field the handler meant to send. Nested objects are left as they are:
@@ -266,7 +270,8 @@ def normalize_keys(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class StorageRowModel(ResponseModel):
-    """A response that may arrive as a raw snake_case storage row (I16): keys are normalised
+    """A response that may arrive as a raw snake_case storage row (contract I16): keys are
+    normalised
     to camelCase before validation, so both spellings fill the same fields."""
 
     @model_validator(mode="before")
@@ -291,7 +296,7 @@ def _integral(value: Any) -> Any:
 
 
 Count = Annotated[int, BeforeValidator(_integral)]
-"""An integer that may arrive as a decimal string (SQL aggregates, I16)."""
+"""An integer that may arrive as a decimal string (SQL aggregates, contract I16)."""
 
 
 def _empty_if_null(value: Any) -> Any:

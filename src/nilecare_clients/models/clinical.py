@@ -1,9 +1,10 @@
-"""Clinical service models: patients, encounters, medications, diagnostics, stats (§2).
+"""Clinical service models: patients, encounters, medications, diagnostics, stats (contract §2).
 
 Reading rules. A response field is required when the contract requires it on create (plus
 the resource id); server-stamped audit fields and nested objects are optional, because the
-create/update echoes leave some out (I15) and the stats store drifts (I24). Enums are open
-on read (I6). Every id is a ``str`` (I3).
+create/update echoes leave some out (contract I15) and the stats store drifts (contract I24). Enums
+are open
+on read (contract I6). Every id is a ``str`` (contract I3).
 
 Writing rules. Request bodies refuse unknown keys (Clinical answers 400 to them) and check
 the declared rules. Nested write objects come as ``XCreate`` (every sub-field required, as
@@ -99,7 +100,8 @@ class Gender(StrEnum):
 
 
 class EncounterType(StrEnum):
-    """The API's four types; storage also has ``urgent_care``, ``home_health`` (read as str, I6)."""
+    """The API's four types; storage also has ``urgent_care``, ``home_health`` (read as str,
+    contract I6)."""
 
     OUTPATIENT = "outpatient"
     INPATIENT = "inpatient"
@@ -108,7 +110,8 @@ class EncounterType(StrEnum):
 
 
 class EncounterStatus(StrEnum):
-    """Hyphenated API values; storage's ``planned``/``in_progress``/``finished`` stay str (I6)."""
+    """Hyphenated API values; storage's ``planned``/``in_progress``/``finished`` stay str
+    (contract I6)."""
 
     SCHEDULED = "scheduled"
     IN_PROGRESS = "in-progress"
@@ -132,7 +135,7 @@ class MedicationStatus(StrEnum):
 
 
 class SafetyRiskLevel(StrEnum):
-    """The CDS risk level stamped on a prescription (§2.5)."""
+    """The CDS risk level stamped on a prescription (contract §2.5)."""
 
     LOW = "low"
     MEDIUM = "medium"
@@ -184,7 +187,8 @@ def _check_end_not_before_start(start: datetime | None, end: datetime | None) ->
         raise ValueError("endDate must be on or after startDate")
 
 
-# --- patients (§2.2) ----------------------------------------------------------------------------
+# --- patients (contract §2.2)
+# ----------------------------------------------------------------------------
 
 
 class Address(PhiRedactedRepr, ResponseModel):
@@ -255,7 +259,7 @@ class EmergencyContactUpdate(PhiRedactedRepr, RequestBody):
 
 class Patient(PhiRedactedRepr, ResponseModel):
     """A patient record. ``address`` and ``emergency_contact`` are optional because the
-    create and update echoes leave them out; only a GET returns them (I15)."""
+    create and update echoes leave them out; only a GET returns them (contract I15)."""
 
     _repr_fields: ClassVar[tuple[str, ...]] = ("id", "gender", "organization_id")
 
@@ -280,7 +284,7 @@ class Patient(PhiRedactedRepr, ResponseModel):
 
 class PatientCreate(PhiRedactedRepr, RequestBody):
     """The body of ``POST /patients``. The phone number must be unique in the organisation;
-    the service answers a duplicate with 400, not 409 (I11)."""
+    the service answers a duplicate with 400, not 409 (contract I11)."""
 
     _repr_fields: ClassVar[tuple[str, ...]] = ("gender",)
 
@@ -301,7 +305,7 @@ class PatientUpdate(PhiRedactedRepr, RequestBody):
     """The partial body of ``PUT /patients/{id}``, same rules as create.
 
     The real service silently ignores ``address`` and ``emergency_contact`` on update and
-    its echo omits them (I15); they are sent when given, as the declared behaviour.
+    its echo omits them (contract I15); they are sent when given, as the declared behaviour.
     """
 
     _repr_fields: ClassVar[tuple[str, ...]] = ("gender",)
@@ -320,7 +324,7 @@ class PatientUpdate(PhiRedactedRepr, RequestBody):
 
 
 class PatientSummary(PhiRedactedRepr, StorageRowModel):
-    """A patient as ``/stats/patients/recent`` lists it (from the stats store, I24)."""
+    """A patient as ``/stats/patients/recent`` lists it (from the stats store, contract I24)."""
 
     _repr_fields: ClassVar[tuple[str, ...]] = ("id", "gender")
 
@@ -334,7 +338,8 @@ class PatientSummary(PhiRedactedRepr, StorageRowModel):
     created_at: datetime | None = None
 
 
-# --- encounters (§2.3, declared) -----------------------------------------------------------
+# --- encounters (contract §2.3, declared)
+# -----------------------------------------------------------
 
 
 class BloodPressure(ResponseModel):
@@ -344,7 +349,7 @@ class BloodPressure(ResponseModel):
 
 class VitalSigns(ResponseModel):
     """Vital signs as read; not range-checked, so a stored outlier never breaks a read.
-    ``temperature`` is in °F (I28)."""
+    ``temperature`` is in °F (contract I28)."""
 
     blood_pressure: BloodPressure | None = None
     heart_rate: float | None = None
@@ -362,7 +367,7 @@ class BloodPressureInput(RequestBody):
 
 class VitalSignsInput(RequestBody):
     """Vital signs on write, with the validator's ranges. ``temperature`` is in **°F**
-    (90-110), as the service's validator expects, although storage documents °C (I28)."""
+    (90-110), as the service's validator expects, although storage documents °C (contract I28)."""
 
     blood_pressure: BloodPressureInput | None = None
     heart_rate: Annotated[float, Field(ge=30, le=250)] | None = None
@@ -378,9 +383,9 @@ _ENCOUNTER_REPR = ("id", "patient_id", "provider_id", "encounter_type", "status"
 
 class EncounterRecord(PhiRedactedRepr, StorageRowModel):
     """An encounter as ``GET /patients/{id}/encounters`` returns it: a raw storage row with
-    an unstable column set (I16). Keys are normalised to camelCase and only ``id`` is
+    an unstable column set (contract I16). Keys are normalised to camelCase and only ``id`` is
     required; storage-only columns are kept as extras and storage status values such as
-    ``in_progress`` stay plain strings (I6)."""
+    ``in_progress`` stay plain strings (contract I6)."""
 
     _repr_fields: ClassVar[tuple[str, ...]] = _ENCOUNTER_REPR
 
@@ -402,7 +407,7 @@ class EncounterRecord(PhiRedactedRepr, StorageRowModel):
 class Encounter(EncounterRecord):
     """An encounter from the ``/encounters`` routes: the create-required fields are present.
 
-    ``status`` stays optional: the source sets no initial value (I6).
+    ``status`` stays optional: the source sets no initial value (contract I6).
     """
 
     patient_id: str
@@ -460,7 +465,7 @@ class EncounterSummary(PhiRedactedRepr, StorageRowModel):
 
 
 class PatientEncounters(PhiRedactedRepr, ResponseModel):
-    """``GET /patients/{id}/encounters``: newest first, unpaginated, raw rows (I16)."""
+    """``GET /patients/{id}/encounters``: newest first, unpaginated, raw rows (contract I16)."""
 
     _repr_fields: ClassVar[tuple[str, ...]] = ("patient_id", "encounters")
 
@@ -468,7 +473,8 @@ class PatientEncounters(PhiRedactedRepr, ResponseModel):
     encounters: list[EncounterRecord]
 
 
-# --- medications (§2.4, §2.5) -------------------------------------------------------------------
+# --- medications (contract §2.4, §2.5)
+# -------------------------------------------------------------------
 
 
 class CdsFindings(ResponseModel):
@@ -481,9 +487,9 @@ class CdsFindings(ResponseModel):
 
 
 class Medication(PhiRedactedRepr, ResponseModel):
-    """A medication. ``id`` is any string: prescribe issues ``MED-<epoch ms>`` (I3).
+    """A medication. ``id`` is any string: prescribe issues ``MED-<epoch ms>`` (contract I3).
 
-    The fields from ``organization_id`` on are set only on a prescribe response (§2.5).
+    The fields from ``organization_id`` on are set only on a prescribe response (contract §2.5).
     """
 
     _repr_fields: ClassVar[tuple[str, ...]] = (
@@ -523,7 +529,7 @@ class MedicationCreate(PhiRedactedRepr, RequestBody):
     """The body of ``POST /medications`` and of ``PUT /medications/{id}`` (full body).
 
     ``prescribed_by`` is required although the service replaces it with the caller's id.
-    ``override_reason`` is the declared way past a high-risk refusal (I14); it is sent only
+    ``override_reason`` is the declared way past a high-risk refusal (contract I14); it is sent only
     when given, and the unpatched service's strict validator rejects it.
     """
 
@@ -565,7 +571,7 @@ class PrescriptionWarnings(PhiRedactedRepr, ResponseModel):
 
 
 class PrescriptionResult(PhiRedactedRepr, ResponseModel):
-    """The outcome of a successful prescribe (201, §2.5).
+    """The outcome of a successful prescribe (201, contract §2.5).
 
     ``safety_assessment`` is the CDS result kept as a dict (or ``None`` when CDS was not
     consulted). ``warnings`` sits *outside* ``data`` on the wire: build the result with
@@ -588,7 +594,8 @@ class PrescriptionResult(PhiRedactedRepr, ResponseModel):
         return cls.model_validate(payload)
 
 
-# --- diagnostics (§2.6, declared) ----------------------------------------------------------
+# --- diagnostics (contract §2.6, declared)
+# ----------------------------------------------------------
 
 
 class Diagnostic(PhiRedactedRepr, ResponseModel):
@@ -659,7 +666,8 @@ class DiagnosticResults(PhiRedactedRepr, RequestBody):
     facility: str | None = None
 
 
-# --- statistics (§2.7) --------------------------------------------------------------------------
+# --- statistics (contract §2.7)
+# --------------------------------------------------------------------------
 
 
 class PatientTotals(ResponseModel):

@@ -46,7 +46,8 @@ def _first(data: Mapping[str, Any], *keys: str) -> Any:
 
 class Pagination(ResponseModel):
     """The canonical pagination block; ``pages``, ``has_next`` and ``has_previous`` are
-    computed from ``page``, ``limit`` and ``total`` when the server leaves them out (I12)."""
+    computed from ``page``, ``limit`` and ``total`` when the server leaves them out
+    (contract I12)."""
 
     page: Count
     limit: Count
@@ -76,7 +77,7 @@ class Pagination(ResponseModel):
 
 
 class Page(Pagination, Generic[T]):
-    """One page of a list: ``items`` plus the pagination block (I12).
+    """One page of a list: ``items`` plus the pagination block (contract I12).
 
     Build it with ``Page[Patient].from_parts(items, pagination)`` or, from a whole decoded
     body, ``Page[Patient].from_envelope(body, "patients")``. Both are pure: no I/O, and the
@@ -102,7 +103,7 @@ class Page(Pagination, Generic[T]):
 
     @classmethod
     def from_envelope(cls, body: Mapping[str, Any], collection_key: str | None = None) -> Self:
-        """A page from a decoded success body in either service's style (I1, I2, I12).
+        """A page from a decoded success body in either service's style (contract I1, I2, I12).
 
         ``collection_key`` names the list inside ``data`` for Clinical (``"patients"``,
         ``"encounters"``, ...); leave it ``None`` for Facility, whose ``data`` is the list.

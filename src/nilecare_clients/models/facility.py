@@ -1,15 +1,16 @@
-"""Facility service models: facilities, departments, wards, beds, settings (§3).
+"""Facility service models: facilities, departments, wards, beds, settings (contract §3).
 
-Identity (I3): every entity is identified by its UUID ``<entity>_id`` (wire ``facilityId``,
+Identity (contract I3): every entity is identified by its UUID ``<entity>_id`` (wire ``facilityId``,
 ``departmentId``, ...), which is what the routes take. The integer wire ``id`` is a storage
 row number, kept as the optional ``row_id``; it is typed ``int | str`` because one storage
 schema keys rows by UUID instead.
 
-Reading rules. The shape is the service model of §3.7 (I4); unknown fields are kept and enums
-are open (I6). Scalars required on create are required on read; nested objects may be
-missing or ``{}`` (storage drift, I24), so they and all their sub-fields are optional. The
+Reading rules. The shape is the service model of contract §3.7 (contract I4); unknown fields are
+kept and enums
+are open (contract I6). Scalars required on create are required on read; nested objects may be
+missing or ``{}`` (storage drift, contract I24), so they and all their sub-fields are optional. The
 analytics, capacity, occupancy and bed-history payloads are snake_case storage rows with
-counts as decimal strings; they are normalised first (I16).
+counts as decimal strings; they are normalised first (contract I16).
 
 Writing rules. Bodies refuse unknown keys and check the validated fields. Nested write
 objects are ``XInput`` and are the same on create and update; on update a nested object is
@@ -102,12 +103,13 @@ __all__ = [
 ]
 
 
-# --- enums: the values the routes accept on write (§3.8) ------------------------------------
+# --- enums: the values the routes accept on write (contract §3.8)
+# ------------------------------------
 
 
 class FacilityType(StrEnum):
     """The five types accepted on write. The model also knows ``diagnostic_center``,
-    ``urgent_care`` and ``specialty_clinic``; those are read as plain strings (I6)."""
+    ``urgent_care`` and ``specialty_clinic``; those are read as plain strings (contract I6)."""
 
     HOSPITAL = "hospital"
     CLINIC = "clinic"
@@ -145,7 +147,7 @@ class WardStatus(StrEnum):
 
 
 class BedType(StrEnum):
-    """Route values; the migration's ``bariatric`` is read as a plain string (I6)."""
+    """Route values; the migration's ``bariatric`` is read as a plain string (contract I6)."""
 
     STANDARD = "standard"
     ICU = "icu"
@@ -158,7 +160,7 @@ class BedType(StrEnum):
 
 class BedStatus(StrEnum):
     """Lifecycle: available -> occupied (assign) -> cleaning (release) -> available (status).
-    The migration's ``blocked`` is read as a plain string (I6)."""
+    The migration's ``blocked`` is read as a plain string (contract I6)."""
 
     AVAILABLE = "available"
     OCCUPIED = "occupied"
@@ -301,7 +303,7 @@ class FacilityAddressInput(RequestBody):
 
 
 class FacilityContactInput(RequestBody):
-    """``phone`` and ``email`` are required (validated as ``contactInfo.*``, I5)."""
+    """``phone`` and ``email`` are required (validated as ``contactInfo.*``, contract I5)."""
 
     phone: NonEmptyStr
     email: Email
@@ -349,11 +351,12 @@ class OperatingHoursInput(RequestBody):
     is_24_hours: bool | None = None
 
 
-# --- facilities (§3.2) ----------------------------------------------------------------------
+# --- facilities (contract §3.2)
+# ----------------------------------------------------------------------
 
 
 class Facility(ResponseModel):
-    """A facility (the service model, I4). Wire ``type`` is ``facility_type`` here."""
+    """A facility (the service model, contract I4). Wire ``type`` is ``facility_type`` here."""
 
     row_id: int | str | None = Field(default=None, alias="id")
     facility_id: str
@@ -377,7 +380,8 @@ class Facility(ResponseModel):
 
 
 class _SendsContactTwice(RequestBody):
-    """Facility bodies validate ``contactInfo`` but store ``contact`` (I5): send both, equal."""
+    """Facility bodies validate ``contactInfo`` but store ``contact`` (contract I5): send both,
+    equal."""
 
     contact: FacilityContactInput | None = None
 
@@ -395,7 +399,9 @@ class _SendsContactTwice(RequestBody):
         if values.get("contact") is None:
             values["contact"] = info
         elif values["contact"] != info:
-            raise ValueError("contact and contactInfo must be equal (they are sent as one, I5)")
+            raise ValueError(
+                "contact and contactInfo must be equal (they are sent as one, contract I5)"
+            )
         return values
 
     @model_serializer(mode="wrap")
@@ -413,7 +419,7 @@ class FacilityCreate(_SendsContactTwice):
 
     ``organization_id``, ``facility_code`` and ``contact`` are required although the
     validator does not check them: the database needs the first two and the record stores
-    ``contact`` (I5). ``to_wire()`` sends ``contact`` and an identical ``contactInfo``.
+    ``contact`` (contract I5). ``to_wire()`` sends ``contact`` and an identical ``contactInfo``.
     """
 
     organization_id: UUIDStr
@@ -445,7 +451,7 @@ class FacilityUpdate(_SendsContactTwice):
 
 class FacilityStats(StorageRowModel):
     """``/facilities/{id}/analytics`` figures: a snake_case row with counts as decimal
-    strings, normalised and converted to ints (I16). A count is ``None`` when the server
+    strings, normalised and converted to ints (contract I16). A count is ``None`` when the server
     sends ``null`` (an SQL sum over no rows)."""
 
     facility_id: str
@@ -467,13 +473,14 @@ class FacilityAnalytics(FacilityStats):
 
 
 class FacilityCapacity(FacilityStats):
-    """``GET /facilities/{id}/capacity``: live counts plus the declared ``capacity`` (I16).
+    """``GET /facilities/{id}/capacity``: live counts plus the declared ``capacity`` (contract I16).
     Close to live (the server may be up to 60 s behind); the library never caches it."""
 
     capacity: DeclaredCapacity | None = None
 
 
-# --- departments (§3.3) ---------------------------------------------------------------------
+# --- departments (contract §3.3)
+# ---------------------------------------------------------------------
 
 
 class Department(ResponseModel):
@@ -531,7 +538,8 @@ class DepartmentUpdate(RequestBody):
     operating_hours: dict[Weekday, DayHoursInput] | None = None
 
 
-# --- wards (§3.4) ---------------------------------------------------------------------------
+# --- wards (contract §3.4)
+# ---------------------------------------------------------------------------
 
 
 class Ward(ResponseModel):
@@ -589,7 +597,7 @@ class WardUpdate(RequestBody):
 
 
 class WardOccupancy(StorageRowModel):
-    """``GET /wards/{id}/occupancy``: a snake_case row (I16). ``occupancy_rate`` is a
+    """``GET /wards/{id}/occupancy``: a snake_case row (contract I16). ``occupancy_rate`` is a
     percentage (0-100) of occupied over total beds; ``last_updated`` is the server's time."""
 
     ward_id: str
@@ -601,7 +609,8 @@ class WardOccupancy(StorageRowModel):
     last_updated: datetime | None = None
 
 
-# --- beds (§3.5) ----------------------------------------------------------------------------
+# --- beds (contract §3.5)
+# ----------------------------------------------------------------------------
 
 
 def _refuse_occupied(value: BedStatus | None) -> BedStatus | None:
@@ -611,9 +620,10 @@ def _refuse_occupied(value: BedStatus | None) -> BedStatus | None:
 
 
 class Bed(PhiRedactedRepr, ResponseModel):
-    """A bed. Live data: never cached; assignment decisions rest on assign alone (I19).
+    """A bed. Live data: never cached; assignment decisions rest on assign alone (contract I19).
 
-    ``bed_status`` and ``patient_id`` read the wire ``bedStatus`` and ``patientId`` (I17); the
+    ``bed_status`` and ``patient_id`` read the wire ``bedStatus`` and ``patientId`` (contract I17);
+    the
     legacy ``status`` and ``currentPatientId`` are accepted when those are absent. ``repr()``
     leaves out ``notes`` and the assignment dates, which belong to a patient's stay.
     """
@@ -674,7 +684,7 @@ class BedCreate(RequestBody):
 
 class BedUpdate(PhiRedactedRepr, RequestBody):
     """The partial body of ``PUT /beds/{id}`` (also the way to retire a bed: there is no
-    delete, send ``is_active=False``). ``bed_status`` may not be ``occupied`` (I20)."""
+    delete, send ``is_active=False``). ``bed_status`` may not be ``occupied`` (contract I20)."""
 
     _repr_fields: ClassVar[tuple[str, ...]] = ("bed_number", "bed_type", "bed_status", "is_active")
 
@@ -697,8 +707,9 @@ class BedUpdate(PhiRedactedRepr, RequestBody):
 
 
 class BedStatusUpdate(RequestBody):
-    """The body of ``PUT /beds/{id}/status``: ``status`` only (I17). ``occupied`` is refused
-    here because it would leave a bed occupied with no patient; use assign (I20)."""
+    """The body of ``PUT /beds/{id}/status``: ``status`` only (contract I17). ``occupied`` is
+    refused
+    here because it would leave a bed occupied with no patient; use assign (contract I20)."""
 
     status: BedStatus
 
@@ -710,7 +721,7 @@ class BedStatusUpdate(RequestBody):
 
 
 class BedAssign(PhiRedactedRepr, RequestBody):
-    """The body of ``POST /beds/{id}/assign``. Never retried automatically (I19)."""
+    """The body of ``POST /beds/{id}/assign``. Never retried automatically (contract I19)."""
 
     _repr_fields: ClassVar[tuple[str, ...]] = ("patient_id",)
 
@@ -734,7 +745,7 @@ class BedRelease(PhiRedactedRepr, RequestBody):
 
 
 class BedHistoryEntry(PhiRedactedRepr, StorageRowModel):
-    """One assignment of a bed, newest first: a snake_case row (I16). ``discharge_date`` is
+    """One assignment of a bed, newest first: a snake_case row (contract I16). ``discharge_date`` is
     ``None`` while the bed is occupied; ``reason`` holds the assign notes, then the release
     reason, so it is kept out of ``repr()``."""
 
@@ -750,7 +761,8 @@ class BedHistoryEntry(PhiRedactedRepr, StorageRowModel):
     created_at: datetime | None = None
 
 
-# --- settings (§3.6) ------------------------------------------------------------------------
+# --- settings (contract §3.6)
+# ------------------------------------------------------------------------
 
 
 class FacilitySettings(ResponseModel):

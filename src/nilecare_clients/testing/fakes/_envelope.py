@@ -104,5 +104,6 @@ def dump(body: Any) -> bytes:
 
 
 def page_block(page: int, limit: int, total: int) -> dict[str, int]:
-    """``{page, limit, total, pages}``: both services omit ``hasNext``/``hasPrevious`` (§1.5)."""
+    """``{page, limit, total, pages}``: both services omit ``hasNext``/``hasPrevious``
+    (contract §1.5)."""
     return {"page": page, "limit": limit, "total": total, "pages": -(-total // limit)}

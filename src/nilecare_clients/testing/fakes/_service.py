@@ -95,11 +95,11 @@ class FakeService:
     Keyword arguments (all optional):
 
     - ``organization_id`` / ``user_id``: the caller, as the Auth service would describe it;
-      records are created in that organisation and lists are limited to it (I21/I29).
+      records are created in that organisation and lists are limited to it (contract I21, I29).
       Assign ``fake.organization_id`` to act as another tenant.
-    - ``api_key``: when set, ``/api/v1`` requests need ``X-API-Key`` equal to it (I8).
+    - ``api_key``: when set, ``/api/v1`` requests need ``X-API-Key`` equal to it (contract I8).
     - ``bearer_token``: when set, ``/api/v1`` requests need ``Authorization: Bearer <it>``.
-    - ``honour_idempotency_keys``: replay by ``Idempotency-Key`` (I26); False acts like the
+    - ``honour_idempotency_keys``: replay by ``Idempotency-Key`` (contract I26); False acts like the
       real services, which ignore the header.
     - ``seed``: makes server-assigned ids and the built-in factories deterministic.
     - ``clock``: returns the current UTC ``datetime`` (timestamps, "today" in stats).

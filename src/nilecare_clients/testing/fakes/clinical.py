@@ -3,20 +3,25 @@
 Choices where the real service is broken or vague (contract §5), as the fakes must make them:
 
 - success bodies are ``{success, data}`` with no metadata; lists carry the named collection
-  and ``data.pagination`` ``{page, limit, total, pages}`` (I1, I2, I12); the default limit is 10;
+  and ``data.pagination`` ``{page, limit, total, pages}`` (contract I1, I2, I12); the default limit
+  is 10;
 - the documented filters work (``search`` over firstName, lastName and email, case-insensitive;
-  ``patientId``/``providerId``/``status``/``testType``) and any other query key is a 400 (I13);
-- a duplicate phone number in the organisation is 409 ``DUPLICATE_ENTRY`` (I11);
-- ``address`` and ``emergencyContact`` are stored on update and returned on every read (I15);
-- patient encounters come back as snake_case rows without a pagination block (I16);
-- medications get UUID ids so they can be read back (I3); an unknown id is 404 (I11);
-- new encounters are ``in-progress``, diagnostics ``ordered`` with priority ``routine`` (I6);
-- deletes are real: a later read is 404 (I22);
+  ``patientId``/``providerId``/``status``/``testType``) and any other query key is a 400
+  (contract I13);
+- a duplicate phone number in the organisation is 409 ``DUPLICATE_ENTRY`` (contract I11);
+- ``address`` and ``emergencyContact`` are stored on update and returned on every read
+(contract I15);
+- patient encounters come back as snake_case rows without a pagination block (contract I16);
+- medications get UUID ids so they can be read back (contract I3); an unknown id is 404
+(contract I11);
+- new encounters are ``in-progress``, diagnostics ``ordered`` with priority ``routine``
+(contract I6);
+- deletes are real: a later read is 404 (contract I22);
 - encounters, medications and diagnostics must name a patient of the caller's organisation.
 
 The CDS safety check is simulated: a medication named in the patient's allergies, or flagged
 with ``flag_medication(name, "high")``, needs ``overrideReason`` (else 400 with
-``requiresOverride``); ``"contraindicated"`` is always refused with 403 ``blocked`` (§2.5).
+``requiresOverride``); ``"contraindicated"`` is always refused with 403 ``blocked`` (contract §2.5).
 """
 
 from __future__ import annotations
@@ -98,7 +103,7 @@ MEDICATION_KEYS = frozenset(
         "overrideReason",
     }
 )
-#: (field, minimum, maximum) of VitalSigns (°F for temperature, I28).
+#: (field, minimum, maximum) of VitalSigns (°F for temperature, contract I28).
 VITAL_RANGES = (
     ("heartRate", 30, 250),
     ("temperature", 90, 110),
@@ -468,7 +473,7 @@ class FakeClinicalService(FakeService):
         return risk, assessment
 
     def _prescribe(self, body: Record, fixed: Record) -> tuple[int, Record]:
-        """Validate, run the safety check and store: (status, response body) as in §2.5."""
+        """Validate, run the safety check and store: (status, response body) as in contract §2.5."""
         clean = self._clean_medication(body)
         risk, assessment = self._assess(clean)
         factors = {
@@ -785,7 +790,7 @@ class FakeClinicalService(FakeService):
         body = await self._json_body(request)
         with self._lock:
             record = self._mine(self._encounters, ident, "Encounter")
-            # The service validates none of these (§2.3); the fake keeps well-typed ones.
+            # The service validates none of these (contract §2.3); the fake keeps well-typed ones.
             if isinstance(body.get("diagnosis"), list):
                 record["diagnosis"] = body["diagnosis"]
             if isinstance(body.get("treatmentPlan"), str):

@@ -3,20 +3,25 @@
 Choices where the real service is broken or vague (contract §5), as the fakes must make them:
 
 - success bodies are ``{success, data, message?}``; lists send ``data`` as an array and a
-  top-level ``pagination`` ``{page, limit, total, pages}`` (I1, I12); the default limit is 50;
-- rows carry an integer ``id`` and a UUID ``<entity>Id``; routes take the UUID (I3);
-- organisation scoping replaces the broken facility access check (I21/I29): lists show only
+  top-level ``pagination`` ``{page, limit, total, pages}`` (contract I1, I12); the default limit is
+  50;
+- rows carry an integer ``id`` and a UUID ``<entity>Id``; routes take the UUID (contract I3);
+- organisation scoping replaces the broken facility access check (contract I21, I29): lists show
+only
   the caller's organisation (an explicit ``organizationId`` can only narrow), and records of
   other organisations answer 404;
 - duplicate codes are 409 ``DUPLICATE_ENTRY`` (facilityCode per organisation, department code
   and wardCode per facility, bedNumber per ward); an unknown parent (facility, department,
-  ward) in a create body is 404, as is occupancy of an unknown ward (I11);
-- ``/beds/available`` works as declared: equipment flags filter only when given (I18);
-- bed rules (I19/I20): assign only from ``available`` else 409 ``CONFLICT``; release only from
+  ward) in a create body is 404, as is occupancy of an unknown ward (contract I11);
+- ``/beds/available`` works as declared: equipment flags filter only when given (contract I18);
+- bed rules (contract I19, I20): assign only from ``available`` else 409 ``CONFLICT``; release only
+from
   ``occupied``; the status route refuses ``occupied`` (use assign) and refuses any change
   while the bed is occupied (release first);
-- capacity, analytics, ward occupancy and bed history use the snake_case shapes of §3.7, with
-  FacilityStats counts as decimal strings (I16); ``facilityCode`` is required on create (I5)
+- capacity, analytics, ward occupancy and bed history use the snake_case shapes of contract §3.7,
+with
+  FacilityStats counts as decimal strings (contract I16); ``facilityCode`` is required on create
+  (contract I5)
   and ``contact`` is stored from ``contact`` or ``contactInfo``.
 """
 
@@ -684,7 +689,7 @@ class FakeFacilityService(FakeService):
             Route(f"{api}/wards/{{id}}/occupancy", self._ward_occupancy, methods=["GET"]),
             Route(f"{api}/beds", self._list_beds, methods=["GET"]),
             Route(f"{api}/beds", self._create_bed, methods=["POST"]),
-            # Declared before /beds/{id}, as the contract intends (I18).
+            # Declared before /beds/{id}, as the contract intends (contract I18).
             Route(f"{api}/beds/available", self._available_beds, methods=["GET"]),
             Route(f"{api}/beds/{{id}}", self._get_bed, methods=["GET"]),
             Route(f"{api}/beds/{{id}}", self._put_bed, methods=["PUT"]),

@@ -302,10 +302,11 @@ class Factories:
         return _apply(body, overrides)
 
     def facility(self, **overrides: Any) -> dict[str, Any]:
-        """A Facility create body (§3.2) with both ``contact`` and ``contactInfo`` (I5).
+        """A Facility create body (contract §3.2) with both ``contact`` and ``contactInfo``
+        (contract I5).
 
         ``organizationId`` is the fakes' default caller organisation, as the typed client's
-        ``FacilityCreate`` requires it (I5); override it to file the facility elsewhere.
+        ``FacilityCreate`` requires it (contract I5); override it to file the facility elsewhere.
         """
         city, state, streets, lat, lon = self._rng.choice(CITIES)
         wanted = overrides.get("type")
@@ -349,7 +350,7 @@ class Factories:
         return _apply(body, overrides)
 
     def department(self, **overrides: Any) -> dict[str, Any]:
-        """A Department create body (§3.3); pass ``facility_id`` of a stored facility."""
+        """A Department create body (contract §3.3); pass ``facility_id`` of a stored facility."""
         name, code, specialization = self._rng.choice(DEPARTMENTS)
         body: dict[str, Any] = {
             "facilityId": self._uuid(),
@@ -364,7 +365,7 @@ class Factories:
         return _apply(body, overrides)
 
     def ward(self, **overrides: Any) -> dict[str, Any]:
-        """A Ward create body (§3.4); pass ``facility_id`` and ``department_id``."""
+        """A Ward create body (contract §3.4); pass ``facility_id`` and ``department_id``."""
         name, code, ward_type, gender = self._rng.choice(WARDS)
         number = self._serial(code)
         body: dict[str, Any] = {
@@ -381,7 +382,8 @@ class Factories:
         return _apply(body, overrides)
 
     def bed(self, **overrides: Any) -> dict[str, Any]:
-        """A Bed create body (§3.5); pass ``facility_id``, ``department_id`` and ``ward_id``."""
+        """A Bed create body (contract §3.5); pass ``facility_id``, ``department_id`` and
+        ``ward_id``."""
         ward_type = str(overrides.pop("ward_type", overrides.pop("wardType", "general")))
         bay = self._rng.choice("ABCD")
         bed_number = self._unique(f"{bay}-{self._rng.randrange(100, 400)}")

@@ -19,7 +19,8 @@ Fault names, as they appear in ``JournalEntry.fault``:
 ``malformed_body``  200 with a JSON content type and a truncated, unparsable body
 ``html_body``       a proxy's HTML error page (502 by default), as from a gateway
 ``commit_then_fail`` the request is performed (and stored for its idempotency key), then the
-                    client gets ``status`` (500): the outcome is unknown to the caller (I11/I26)
+                    client gets ``status`` (500): the outcome is unknown to the caller
+                    (contract I11, I26)
 =================== =========================================================================
 """
 
