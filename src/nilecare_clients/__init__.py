@@ -29,7 +29,9 @@ from nilecare_clients._errors import (
     OutcomeUnknownError,
     PermissionDeniedError,
     PrescriptionBlocked,
+    PrescriptionBlockedError,
     PrescriptionOverrideRequired,
+    PrescriptionOverrideRequiredError,
     RateLimitedError,
     ResponseValidationError,
     ServerError,
@@ -69,7 +71,9 @@ __all__ = [
     "OutcomeUnknownError",
     "PermissionDeniedError",
     "PrescriptionBlocked",
+    "PrescriptionBlockedError",
     "PrescriptionOverrideRequired",
+    "PrescriptionOverrideRequiredError",
     "RateLimitedError",
     "ResponseValidationError",
     "RetryPolicy",
@@ -86,3 +90,14 @@ __all__ = [
     "deadline_scope",
     "get_correlation_id",
 ]
+
+
+def _restamp_public_names() -> None:
+    """Public names say ``nilecare_clients.X`` (reprs, tracebacks, docs), not a private module."""
+    for name in __all__:
+        value = globals()[name]
+        if getattr(value, "__module__", "").startswith("nilecare_clients._"):
+            value.__module__ = __name__
+
+
+_restamp_public_names()

@@ -1,15 +1,17 @@
 """``BaseServiceClient`` and ``AsyncBaseServiceClient``: the only sync/async twins.
 
-A call flows one way: ``_ClientCore.prepare`` validates and builds it (no I/O), the twin's
-``_attempt`` does the I/O for one attempt, ``_ClientCore`` classifies the answer (pure), and
-only when an attempt fails does a per-call tenacity ``Retrying`` take over. The fast path
-(first attempt succeeds) therefore pays for no retry machinery at all; the twins differ only
-in ``await`` and in how they wait.
+A call flows one way: a typed method hands a declared ``Endpoint`` and its values to ``_run``;
+``Endpoint.bind`` checks them (no I/O), ``_ClientCore.prepare`` builds the call once, the
+twin's ``_attempt`` does the I/O for one attempt, ``_ClientCore`` classifies the answer
+(pure), and only when an attempt fails does ``_retry`` ask ``_ClientCore.decide`` whether and
+when to try again. The fast path (first attempt succeeds) pays for no retry machinery at all;
+the twins differ only in ``await`` and in how they wait.
 """
 
 from __future__ import annotations
 
 import copy
+import enum
 import inspect
 import logging
 import time
@@ -19,7 +21,6 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
-import tenacity
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 from typing_extensions import Self
@@ -38,6 +39,7 @@ from nilecare_clients._decisions import (
     is_repeatable,
     proves_not_processed,
 )
+from nilecare_clients._endpoint import Bound, Endpoint, adhoc
 from nilecare_clients._envelope import DataIsNull, EnvelopeMismatch, parse_data
 from nilecare_clients._errors import (
     AuthenticationError,
@@ -53,7 +55,6 @@ from nilecare_clients._errors import (
 )
 from nilecare_clients._hooks import CallCompleted, RequestAttempt, RetryScheduled
 from nilecare_clients._log import emit, enabled
-from nilecare_clients._plan import Plan
 from nilecare_clients._resilience.registry import state_for
 from nilecare_clients._transport import (
     build_async_client,
@@ -70,7 +71,16 @@ _WRITE_METHODS = frozenset({"POST", "PATCH"})
 # The breaker hears one verdict per logical call (settle), not one per attempt: a call that
 # succeeds on its second attempt is a success, so 30 % transient errors that retries absorb do
 # not trip it; a call that exhausts its attempts is one failure.
-_NEUTRAL, _HEALTHY, _UNHEALTHY = 0, 1, 2
+
+
+class _Verdict(enum.Enum):
+    """What a call's last attempt said about the service's health."""
+
+    NEUTRAL = "neutral"  # nothing either way (4xx, refused before I/O, bad input)
+    HEALTHY = "healthy"  # the service answered as a healthy service does
+    UNHEALTHY = "unhealthy"  # 5xx, connect failure or timeout
+
+
 # Headers every call carries with one value per client: a client built here sends them itself
 # (fewer headers per request is the largest saving in httpx's request building).
 _CLIENT_DEFAULT_HEADERS = ("Accept", "User-Agent")
@@ -98,18 +108,15 @@ class _Call:
         "content",
         "correlation_id",
         "deadline",
-        "envelope_key",
+        "endpoint",
         "headers",
         "idempotency_key",
         "maybe_applied",
         "method",
-        "null_is_not_found",
         "outcome",
         "params",
-        "parse",
         "probe",
         "repeatable",
-        "response_model",
         "retries",
         "route",
         "span",
@@ -123,17 +130,14 @@ class _Call:
     content: bytes | None
     correlation_id: str
     deadline: float
-    envelope_key: str | None
+    endpoint: Endpoint[Any]
     headers: dict[str, str]
     idempotency_key: str | None
     maybe_applied: bool
     method: str
-    null_is_not_found: bool
-    params: dict[str, Any] | None
-    parse: Callable[[bytes], Any] | None
+    params: Mapping[str, Any] | None
     probe: bool
     repeatable: bool
-    response_model: Any
     retries: int
     route: str
     span: Any
@@ -143,14 +147,14 @@ class _Call:
     attempts: int
     audit_id: str | None
     url: str
-    verdict: int
+    verdict: _Verdict
 
     def __init__(self) -> None:
         self.retries = 0
         self.auth_refreshed = False
         self.maybe_applied = False  # an earlier attempt may have been processed
         self.probe = False  # admitted as the half-open breaker's probe
-        self.verdict = _NEUTRAL  # what the last attempt said about the service's health
+        self.verdict = _Verdict.NEUTRAL  # what the last attempt said about the service's health
         self.span = None
         self.status = None
         self.outcome = "not_sent"
@@ -206,40 +210,29 @@ class _ClientCore:
         )
 
     # -- building a call (pure) -----------------------------------------------------------
-    def prepare(
-        self,
-        method: str,
-        route: str,
-        *,
-        path_params: Mapping[str, object] | None,
-        params: Mapping[str, Any] | None,
-        json: Any,
-        headers: Mapping[str, str] | None,
-        idempotency_key: str | None,
-        response_model: Any,
-        envelope_key: str | None,
-        null_is_not_found: bool,
-        parse: Callable[[bytes], Any] | None = None,
-    ) -> _Call:
+    def prepare(self, bound: Bound[Any]) -> _Call:
+        """The call every attempt reuses: URL, headers, body bytes, deadline (no I/O)."""
+        endpoint = bound.endpoint
+        path_params, params = bound.path_params, bound.params
+        json, headers, idempotency_key = bound.json, bound.headers, bound.idempotency_key
         call = _Call()
-        call.method = method = method.upper()
-        call.route = route
+        call.endpoint = endpoint
+        call.method = method = endpoint.method
+        call.route = route = endpoint.route
         call.url = self.config.base_url + build_path(route, path_params)
         call.params = {k: v for k, v in params.items() if v is not None} if params else None
-        call.response_model = response_model
-        call.envelope_key = envelope_key
-        call.null_is_not_found = null_is_not_found
-        call.parse = parse
         call.correlation_id = cid = get_correlation_id() or new_correlation_id()
         out = dict(self.call_headers)
         out["X-Correlation-ID"] = cid
         out["X-Request-ID"] = cid
         if headers:
             for name, value in headers.items():
-                if any(c in value for c in "\r\n\x00") or any(c in name for c in "\r\n\x00:"):
-                    raise InvalidRequestError(
-                        f"header {name.strip()[:40]!r} holds a forbidden character"
-                    )
+                if (
+                    any(c in value for c in "\r\n\x00")
+                    or any(c in name for c in "\r\n\x00:")
+                    or not (name.isascii() and value.isascii())
+                ):
+                    raise InvalidRequestError("a header name or value holds a forbidden character")
                 if name.lower() == "idempotency-key":
                     name = "Idempotency-Key"  # one spelling, so the key is recognised below
                 out[name] = value
@@ -277,9 +270,10 @@ class _ClientCore:
                 return body.model_dump_json(by_alias=True, exclude_none=True).encode()
             return to_json(body, by_alias=True)
         except Exception as exc:  # pydantic_core raises PydanticSerializationError
-            raise InvalidRequestError(
-                f"request body is not JSON-serialisable ({type(exc).__name__})"
-            ) from None
+            kind = type(exc).__name__
+        # Raised outside the handler: the serialiser's error (which quotes the input, e.g. a
+        # lone surrogate) must not ride along as __context__.
+        raise InvalidRequestError(f"request body cannot be encoded as JSON ({kind})")
 
     # -- one attempt ----------------------------------------------------------------------
     def admit(self, call: _Call) -> None:
@@ -345,9 +339,9 @@ class _ClientCore:
                 )
             )
         verdict = call.verdict
-        if verdict == _HEALTHY:
+        if verdict is _Verdict.HEALTHY:
             self.breaker.record_success(call.probe)
-        elif verdict == _UNHEALTHY:
+        elif verdict is _Verdict.UNHEALTHY:
             self.breaker.record_failure(call.probe)
         elif call.probe:
             self.breaker.record_neutral(True)
@@ -404,7 +398,7 @@ class _ClientCore:
             path_template=call.route,
             correlation_id=call.correlation_id,
         )
-        call.verdict = _UNHEALTHY if unhealthy else _NEUTRAL
+        call.verdict = _Verdict.UNHEALTHY if unhealthy else _Verdict.NEUTRAL
         return self._finish_error(call, error, attempt, started)
 
     def on_response(
@@ -417,7 +411,7 @@ class _ClientCore:
         started: float,
     ) -> Any:
         if 200 <= status < 300:
-            call.verdict = _HEALTHY
+            call.verdict = _Verdict.HEALTHY
             try:
                 result = self._parse(call, status, content)
             except NileCareError as exc:  # answered, but not with what the contract promises
@@ -452,14 +446,17 @@ class _ClientCore:
             now_epoch=time.time(),
         )
         call.verdict = (
-            _UNHEALTHY if is_breaker_failure(status, transport_failure=False) else _HEALTHY
+            _Verdict.UNHEALTHY
+            if is_breaker_failure(status, transport_failure=False)
+            else _Verdict.HEALTHY
         )
         raise self._finish_error(call, error, attempt, started)
 
     def _parse(self, call: _Call, status: int, content: bytes) -> Any:
-        if call.parse is not None:
+        endpoint = call.endpoint
+        if endpoint.parse is not None:
             try:
-                return call.parse(content)
+                return endpoint.parse(content)
             except ValidationError as exc:
                 errors = [
                     {"loc": e["loc"], "type": e["type"]} for e in exc.errors(include_url=False)
@@ -471,12 +468,12 @@ class _ClientCore:
                 raise self._invalid(
                     call, status, "body does not fit the envelope", [], content
                 ) from None
-        if call.response_model is None:
+        if endpoint.returns is None:
             return None
         try:
-            return parse_data(content, call.response_model, call.envelope_key)
+            return parse_data(content, endpoint.returns, endpoint.key)
         except DataIsNull:
-            if call.null_is_not_found:
+            if endpoint.null_is_not_found:
                 raise NotFoundError(
                     service=self.service,
                     method=call.method,
@@ -642,27 +639,6 @@ class _ClientCore:
         return decision
 
 
-class _RetryController:
-    """tenacity's retry/wait callbacks for one call (tenacity keeps per-call state: #93)."""
-
-    def __init__(self, core: _ClientCore, call: _Call) -> None:
-        self._core = core
-        self._call = call
-        self._delay = 0.0
-
-    def should_retry(self, state: tenacity.RetryCallState) -> bool:
-        outcome = state.outcome
-        error = outcome.exception() if outcome is not None and outcome.failed else None
-        if not isinstance(error, ServiceError):
-            return False
-        decision = self._core.decide(self._call, error)
-        self._delay = decision.delay
-        return decision.retry
-
-    def wait(self, state: tenacity.RetryCallState) -> float:
-        return self._delay
-
-
 def _new_config(config: ServiceConfig, changes: Mapping[str, Any]) -> ServiceConfig:
     values = {name: getattr(config, name) for name in type(config).model_fields}
     values.update(changes)
@@ -776,6 +752,10 @@ class BaseServiceClient(_ClientBase):
             return self._health(None, started, type(exc).__name__)
         return self._health(response.status_code, started, None)
 
+    def _run(self, endpoint: Endpoint[T], *ids: str, **values: Any) -> T:
+        """Call a declared endpoint with this call's ids and values (see ``_endpoint.py``)."""
+        return self._send(endpoint.bind(ids, values))
+
     def _request(
         self,
         method: str,
@@ -791,56 +771,58 @@ class BaseServiceClient(_ClientBase):
         null_is_not_found: bool = False,
         parse: Callable[[bytes], Any] | None = None,
     ) -> Any:
-        """Send one logical call and return ``data`` validated into ``response_model``."""
-        core = self._core
-        call = core.prepare(
-            method,
-            path_template,
-            path_params=path_params,
-            params=params,
-            json=json,
-            headers=headers,
-            idempotency_key=idempotency_key,
-            response_model=response_model,
-            envelope_key=envelope_key,
-            null_is_not_found=null_is_not_found,
-            parse=parse,
+        """Call a route that is not declared (tests, one-off calls); prefer an ``Endpoint``."""
+        return self._send(
+            adhoc(
+                method,
+                path_template,
+                path_params=path_params,
+                params=params,
+                json=json,
+                headers=headers,
+                idempotency_key=idempotency_key,
+                response_model=response_model,
+                envelope_key=envelope_key,
+                null_is_not_found=null_is_not_found,
+                parse=parse,
+            )
         )
+
+    def _send(self, bound: Bound[T]) -> T:
+        """One logical call: the first attempt, the retries if it failed, the one verdict."""
+        core = self._core
+        endpoint = bound.endpoint
+        call = core.prepare(bound)
         try:
-            return self._attempt(call, 1)
+            try:
+                result = self._attempt(call, 1)
+            except ServiceError as error:
+                if is_final(error):
+                    raise  # breaker open or bulkhead full: no retry machinery, no extra latency
+                result = self._retry(call, error)
         except ServiceError as error:
-            if is_final(error):
-                raise  # breaker open or bulkhead full: no retry machinery, no extra latency
-            return self._retry(call, error)
+            refined = endpoint.refine(error) if endpoint.refine is not None else error
+            if refined is error:
+                raise
+            raise refined from error
         finally:
             core.settle(call)
+        return endpoint.convert(result) if endpoint.convert is not None else result
 
-    def _retry(self, call: _Call, first: ServiceError) -> Any:
-        """The failure path: a per-call tenacity loop over the remaining attempts."""
-        controller = _RetryController(self._core, call)
-        retrying = tenacity.Retrying(
-            sleep=self._core.retry.sleep,
-            retry=controller.should_retry,
-            wait=controller.wait,
-            reraise=True,
-        )
-        for attempt in retrying:
-            with attempt:
-                number = attempt.retry_state.attempt_number
-                if number == 1:
-                    raise first  # let tenacity decide on the attempt already made
-                return self._attempt(call, number)
-        raise AssertionError("unreachable: tenacity either returns or re-raises")
-
-    def _run(self, plan: Plan[T]) -> T:
-        """Execute a typed method's plan (see ``_plan.py``)."""
-        try:
-            result = self._request(**plan.request_kwargs())
-        except ServiceError as error:
-            if plan.refine_error is None:
-                raise
-            raise plan.refine_error(error) from error
-        return plan.convert(result) if plan.convert is not None else result
+    def _retry(self, call: _Call, error: ServiceError) -> Any:
+        """The failure path: the core decides (pure rules, budget, breaker); this only waits."""
+        core = self._core
+        attempt = 1
+        while True:
+            decision = core.decide(call, error)
+            if not decision.retry:
+                raise error
+            core.retry.sleep(decision.delay)
+            attempt += 1
+            try:
+                return self._attempt(call, attempt)
+            except ServiceError as failed:
+                error = failed  # decide() says no to what no retry can help (is_final)
 
     def _token(self) -> str | None:
         provider = self._core.token_provider
@@ -912,6 +894,10 @@ class AsyncBaseServiceClient(_ClientBase):
             return self._health(None, started, type(exc).__name__)
         return self._health(response.status_code, started, None)
 
+    async def _arun(self, endpoint: Endpoint[T], *ids: str, **values: Any) -> T:
+        """Call a declared endpoint with this call's ids and values (see ``_endpoint.py``)."""
+        return await self._send(endpoint.bind(ids, values))
+
     async def _request(
         self,
         method: str,
@@ -927,56 +913,58 @@ class AsyncBaseServiceClient(_ClientBase):
         null_is_not_found: bool = False,
         parse: Callable[[bytes], Any] | None = None,
     ) -> Any:
-        """Send one logical call and return ``data`` validated into ``response_model``."""
-        core = self._core
-        call = core.prepare(
-            method,
-            path_template,
-            path_params=path_params,
-            params=params,
-            json=json,
-            headers=headers,
-            idempotency_key=idempotency_key,
-            response_model=response_model,
-            envelope_key=envelope_key,
-            null_is_not_found=null_is_not_found,
-            parse=parse,
+        """Call a route that is not declared (tests, one-off calls); prefer an ``Endpoint``."""
+        return await self._send(
+            adhoc(
+                method,
+                path_template,
+                path_params=path_params,
+                params=params,
+                json=json,
+                headers=headers,
+                idempotency_key=idempotency_key,
+                response_model=response_model,
+                envelope_key=envelope_key,
+                null_is_not_found=null_is_not_found,
+                parse=parse,
+            )
         )
+
+    async def _send(self, bound: Bound[T]) -> T:
+        """One logical call: the first attempt, the retries if it failed, the one verdict."""
+        core = self._core
+        endpoint = bound.endpoint
+        call = core.prepare(bound)
         try:
-            return await self._attempt(call, 1)
+            try:
+                result = await self._attempt(call, 1)
+            except ServiceError as error:
+                if is_final(error):
+                    raise  # breaker open or bulkhead full: no retry machinery, no extra latency
+                result = await self._retry(call, error)
         except ServiceError as error:
-            if is_final(error):
-                raise  # breaker open or bulkhead full: no retry machinery, no extra latency
-            return await self._retry(call, error)
+            refined = endpoint.refine(error) if endpoint.refine is not None else error
+            if refined is error:
+                raise
+            raise refined from error
         finally:
             core.settle(call)
+        return endpoint.convert(result) if endpoint.convert is not None else result
 
-    async def _retry(self, call: _Call, first: ServiceError) -> Any:
-        """The failure path: a per-call tenacity loop over the remaining attempts."""
-        controller = _RetryController(self._core, call)
-        retrying = tenacity.AsyncRetrying(
-            sleep=self._core.retry.async_sleep,
-            retry=controller.should_retry,
-            wait=controller.wait,
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                number = attempt.retry_state.attempt_number
-                if number == 1:
-                    raise first  # let tenacity decide on the attempt already made
-                return await self._attempt(call, number)
-        raise AssertionError("unreachable: tenacity either returns or re-raises")
-
-    async def _arun(self, plan: Plan[T]) -> T:
-        """Execute a typed method's plan (see ``_plan.py``)."""
-        try:
-            result = await self._request(**plan.request_kwargs())
-        except ServiceError as error:
-            if plan.refine_error is None:
-                raise
-            raise plan.refine_error(error) from error
-        return plan.convert(result) if plan.convert is not None else result
+    async def _retry(self, call: _Call, error: ServiceError) -> Any:
+        """The failure path: the core decides (pure rules, budget, breaker); this only waits."""
+        core = self._core
+        attempt = 1
+        while True:
+            decision = core.decide(call, error)
+            if not decision.retry:
+                raise error
+            await core.retry.async_sleep(decision.delay)
+            attempt += 1
+            try:
+                return await self._attempt(call, attempt)
+            except ServiceError as failed:
+                error = failed  # decide() says no to what no retry can help (is_final)
 
     async def _token(self) -> str | None:
         provider = self._core.token_provider

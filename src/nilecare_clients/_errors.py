@@ -8,10 +8,10 @@
     ├── ResponseValidationError        an answer that does not fit the contract
     └── ServiceError                   the service answered with an error, or could not be reached
         ├── BadRequestError            400, 422 (field errors in ``field_errors``)
-        │   └── PrescriptionOverrideRequired   high-risk prescription, no override (contract I14)
+        │   └── PrescriptionOverrideRequiredError  high-risk, needs an override (contract I14)
         ├── AuthenticationError        401
         ├── PermissionDeniedError      403
-        │   └── PrescriptionBlocked            absolute contraindication (contract I14)
+        │   └── PrescriptionBlockedError       absolute contraindication (contract I14)
         ├── NotFoundError              404
         ├── ConflictError              409
         ├── RateLimitedError           429
@@ -45,7 +45,9 @@ __all__ = [
     "OutcomeUnknownError",
     "PermissionDeniedError",
     "PrescriptionBlocked",
+    "PrescriptionBlockedError",
     "PrescriptionOverrideRequired",
+    "PrescriptionOverrideRequiredError",
     "RateLimitedError",
     "ResponseValidationError",
     "ServerError",
@@ -62,7 +64,15 @@ class NileCareError(Exception):
 
 
 class InvalidRequestError(NileCareError, ValueError):
-    """The caller's input is invalid; raised before any request leaves the process."""
+    """The caller's input is invalid; raised before any request leaves the process.
+
+    For an invalid body, ``errors`` lists each broken rule as ``field``, ``rule``, ``type``
+    and ``loc`` (pydantic's details without the input values).
+    """
+
+    def __init__(self, message: str, *, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.errors: list[dict[str, Any]] = errors or []
 
 
 class ConfigurationError(NileCareError, ValueError):
@@ -201,21 +211,46 @@ class PermissionDeniedError(ServiceError):
     """403: authenticated, but not allowed (Facility answers 403 to most callers: contract I21)."""
 
 
-class PrescriptionOverrideRequired(BadRequestError):
+class _PrescriptionRefusal(ServiceError):
+    """A prescription refusal carries the CDS assessment the service sent (contract I14)."""
+
+    def __init__(self, *, safety_assessment: Any = None, **kwargs: Any) -> None:
+        #: Clinical data: never logged, never part of the message.
+        self.safety_assessment = safety_assessment
+        super().__init__(**kwargs)
+
+    @classmethod
+    def refining(cls, error: ServiceError, safety_assessment: Any) -> ServiceError:
+        """The same failure as ``error``, as this more specific class."""
+        return cls(
+            safety_assessment=safety_assessment,
+            service=error.service,
+            method=error.method,
+            path_template=error.path_template,
+            status_code=error.status_code,
+            error_code=error.error_code,
+            correlation_id=error.correlation_id,
+            retryable=error.retryable,
+            retry_after=error.retry_after,
+            detail=error.detail,
+            field_errors=error.field_errors,
+            body=error.body,
+            request_sent=error.request_sent,
+        )
+
+
+class PrescriptionOverrideRequiredError(_PrescriptionRefusal, BadRequestError):
     """400 with ``requiresOverride``: a high-risk prescription needs ``override_reason``
-    (contract I14).
-
-    ``safety_assessment`` holds the CDS assessment the service sent (clinical data: never
-    logged, never part of the message).
-    """
-
-    safety_assessment: Any = None
+    (contract I14); ``safety_assessment`` holds the service's assessment."""
 
 
-class PrescriptionBlocked(PermissionDeniedError):
+class PrescriptionBlockedError(_PrescriptionRefusal, PermissionDeniedError):
     """403 with ``blocked``: an absolute contraindication; no override exists (contract I14)."""
 
-    safety_assessment: Any = None
+
+#: Deprecated aliases (the names before 0.2): the same classes, kept for existing callers.
+PrescriptionOverrideRequired = PrescriptionOverrideRequiredError
+PrescriptionBlocked = PrescriptionBlockedError
 
 
 class NotFoundError(ServiceError):

@@ -1,17 +1,19 @@
 """``FacilityServiceClient`` and ``AsyncFacilityServiceClient`` (contract §3), with the cache.
 
-Reference data is cached (contract §4.3): a facility, the facility list and a facility's
-settings for 1 h, departments for 10 min. Live data is never cached: beds, availability,
-ward records (their counters are live), capacity, analytics, bed history. Writes invalidate
-exactly what they change. The cache is shared per service per process by both twins.
+Every route is declared once in the table below, with its cache kind and what it
+invalidates. Reference data is cached (contract §4.3): a facility, the facility list and a
+facility's settings for 1 h, departments for 10 min. Live data is never cached: beds,
+availability, ward records (their counters are live), capacity, analytics, bed history.
+Writes invalidate exactly what they change. The cache is shared per service per process by
+both twins.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any, NoReturn, TypeVar
+import enum
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import Any, TypeVar
 
 import httpx
 
@@ -24,21 +26,21 @@ from nilecare_clients._cache import (
 )
 from nilecare_clients._client import AsyncBaseServiceClient, BaseServiceClient
 from nilecare_clients._config import ServiceConfig
+from nilecare_clients._endpoint import (
+    Bound,
+    CacheKind,
+    Endpoint,
+    Param,
+    Safety,
+    check_uuid,
+    page_params,
+    uuid_param,
+)
 from nilecare_clients._errors import (
     ConfigurationError,
     InvalidRequestError,
+    NileCareError,
     NotFoundError,
-    ServiceError,
-)
-from nilecare_clients._plan import (
-    Plan,
-    check_uuid,
-    clamp,
-    page_parser,
-    positive,
-    query,
-    wire_body,
-    write_plan,
 )
 from nilecare_clients.models.common import Page
 from nilecare_clients.models.facility import (
@@ -68,38 +70,229 @@ __all__ = ["AsyncFacilityServiceClient", "FacilityServiceClient"]
 
 T = TypeVar("T")
 
-_F = "/api/v1/facilities"
-_DEP = "/api/v1/departments"
-_W = "/api/v1/wards"
-_B = "/api/v1/beds"
-_SET = "/api/v1/settings/facility"
-
-
-def _by_id(route: str, model: type[T], ident: str, name: str, **extra: Any) -> Plan[T]:
-    return Plan(
-        "GET",
-        route,
-        path_params={"id": check_uuid(name, ident)},
-        response_model=model,
-        null_is_not_found=True,
-        **extra,
-    )
-
-
-def _period(period: AnalyticsPeriod | str | None) -> AnalyticsPeriod | None:
-    """The analytics period, checked before any I/O (the service answers 400 otherwise)."""
-    if period is None:
-        return None
-    try:
-        return AnalyticsPeriod(period)
-    except ValueError:
-        raise InvalidRequestError(
-            "period must be one of: " + ", ".join(p.value for p in AnalyticsPeriod)
-        ) from None
-
+#: The Facility service's largest page (contract I12); a larger ``limit`` is refused.
+MAX_LIMIT = 100
 
 #: How many facilities the async ``preload`` fetches at once (well inside the bulkhead).
 _PRELOAD_CONCURRENCY = 8
+
+# What is cached, under which key prefix and for how long (a ``CachePolicy`` field).
+FACILITY_KIND = CacheKind("facility", "facility_ttl")
+FACILITY_LIST_KIND = CacheKind("facilities", "facility_list_ttl")
+SETTINGS_KIND = CacheKind("settings", "facility_ttl")
+DEPARTMENTS_KIND = CacheKind("departments", "department_ttl")
+DEPARTMENT_KIND = CacheKind("department", "department_ttl")
+
+
+class Drop(enum.Enum):
+    """What a write makes wrong in the cache.
+
+    Drops keyed by the call's id happen even when the write failed (a write that timed out
+    or answered 5xx may still have been applied); drops keyed by the answer happen after it.
+    """
+
+    #: The facility's record and every facility list (by the call's id).
+    FACILITY_RECORD = "facility_record"
+    #: Everything cached for the facility (record, departments, settings) and every list.
+    FACILITY = "facility"
+    #: The same, for the facility the answer names (a created facility).
+    ANSWERED_FACILITY = "answered_facility"
+    #: The facility's settings (by the call's id).
+    SETTINGS = "settings"
+    #: The department (by the call's id).
+    DEPARTMENT = "department"
+    #: The department list of the facility the answer names.
+    ANSWERED_DEPARTMENTS = "answered_departments"
+
+    @property
+    def from_answer(self) -> bool:
+        return self in (Drop.ANSWERED_FACILITY, Drop.ANSWERED_DEPARTMENTS)
+
+    def keys(self, ident: str) -> Callable[[Hashable], bool]:
+        """The cache keys this drop removes for ``ident`` (a pure predicate)."""
+        if self in (Drop.FACILITY, Drop.ANSWERED_FACILITY):
+            return lambda key: (
+                isinstance(key, tuple) and (key[0] == "facilities" or key[1:2] == (ident,))
+            )
+        if self is Drop.FACILITY_RECORD:
+            return lambda key: (
+                key == ("facility", ident)
+                or (isinstance(key, tuple) and key[:1] == ("facilities",))
+            )
+        prefix = {
+            Drop.SETTINGS: "settings",
+            Drop.DEPARTMENT: "department",
+            Drop.ANSWERED_DEPARTMENTS: "departments",
+        }[self]
+        return lambda key: key == (prefix, ident)
+
+
+def _period(name: str, period: object) -> str:
+    """The analytics period, checked before any I/O (the service answers 400 otherwise)."""
+    try:
+        return AnalyticsPeriod(period).value
+    except ValueError:
+        pass
+    raise InvalidRequestError(
+        f"{name} must be one of: " + ", ".join(p.value for p in AnalyticsPeriod)
+    )
+
+
+def _bed_status_rules(values: Mapping[str, Any]) -> None:
+    # contract I20: the status route would leave an occupied bed with no patient; assign decides.
+    if values.get("patient_id") is not None:
+        raise InvalidRequestError("update_bed_status does not take a patient: use assign_bed")
+    if values.get("status") == BedStatus.OCCUPIED:
+        raise InvalidRequestError("a bed becomes occupied only through assign_bed")
+
+
+def _by_id(route: str, returns: Any, id_name: str, **extra: Any) -> Endpoint[Any]:
+    """A get-by-id: ``data: null`` means not found (contract I11)."""
+    return Endpoint(
+        "GET", route, Safety.READ, returns=returns, ids=(id_name,), null_is_not_found=True, **extra
+    )
+
+
+# -- the routes (contract §3), each declared once -------------------------------------------
+GET_FACILITY: Endpoint[Facility] = _by_id(
+    "/api/v1/facilities/{id}", Facility, "facility_id", cache=FACILITY_KIND
+)
+LIST_FACILITIES: Endpoint[Page[Facility]] = Endpoint(
+    "GET",
+    "/api/v1/facilities",
+    Safety.READ,
+    returns=Page[Facility],
+    query=(
+        *page_params(MAX_LIMIT),
+        Param("facility_type", "type"),
+        Param("search"),
+        uuid_param("organization_id", "organizationId"),
+        Param("city"),
+    ),
+    cache=FACILITY_LIST_KIND,
+)
+CREATE_FACILITY: Endpoint[Facility] = Endpoint(
+    "POST",
+    "/api/v1/facilities",
+    Safety.KEYED,
+    returns=Facility,
+    body=FacilityCreate,
+    invalidates=(Drop.ANSWERED_FACILITY,),
+)
+UPDATE_FACILITY: Endpoint[Facility] = Endpoint(
+    "PUT",
+    "/api/v1/facilities/{id}",
+    Safety.IDEMPOTENT,
+    returns=Facility,
+    ids=("facility_id",),
+    body=FacilityUpdate,
+    invalidates=(Drop.FACILITY_RECORD,),
+)
+DELETE_FACILITY: Endpoint[None] = Endpoint(
+    "DELETE",
+    "/api/v1/facilities/{id}",
+    Safety.IDEMPOTENT,
+    ids=("facility_id",),
+    invalidates=(Drop.FACILITY,),
+)
+GET_SETTINGS: Endpoint[FacilitySettings] = _by_id(
+    "/api/v1/settings/facility/{id}", FacilitySettings, "facility_id", cache=SETTINGS_KIND
+)
+UPDATE_SETTINGS: Endpoint[FacilitySettings] = Endpoint(
+    "PUT",
+    "/api/v1/settings/facility/{id}",
+    Safety.IDEMPOTENT,
+    returns=FacilitySettings,
+    ids=("facility_id",),
+    body=FacilitySettingsUpdate,
+    invalidates=(Drop.SETTINGS,),
+)
+GET_DEPARTMENTS: Endpoint[list[Department]] = _by_id(
+    "/api/v1/facilities/{id}/departments",
+    list[Department],
+    "facility_id",
+    cache=DEPARTMENTS_KIND,
+)
+GET_DEPARTMENT: Endpoint[Department] = _by_id(
+    "/api/v1/departments/{id}", Department, "department_id", cache=DEPARTMENT_KIND
+)
+CREATE_DEPARTMENT: Endpoint[Department] = Endpoint(
+    "POST",
+    "/api/v1/departments",
+    Safety.KEYED,
+    returns=Department,
+    body=DepartmentCreate,
+    invalidates=(Drop.ANSWERED_DEPARTMENTS,),
+)
+UPDATE_DEPARTMENT: Endpoint[Department] = Endpoint(
+    "PUT",
+    "/api/v1/departments/{id}",
+    Safety.IDEMPOTENT,
+    returns=Department,
+    ids=("department_id",),
+    body=DepartmentUpdate,
+    invalidates=(Drop.DEPARTMENT, Drop.ANSWERED_DEPARTMENTS),
+)
+GET_WARDS: Endpoint[list[Ward]] = _by_id(
+    "/api/v1/departments/{id}/wards", list[Ward], "department_id"
+)
+GET_WARD: Endpoint[Ward] = _by_id("/api/v1/wards/{id}", Ward, "ward_id")
+GET_WARD_BEDS: Endpoint[list[Bed]] = _by_id("/api/v1/wards/{id}/beds", list[Bed], "ward_id")
+GET_WARD_OCCUPANCY: Endpoint[WardOccupancy] = _by_id(
+    "/api/v1/wards/{id}/occupancy", WardOccupancy, "ward_id"
+)
+GET_BED: Endpoint[Bed] = _by_id("/api/v1/beds/{id}", Bed, "bed_id")
+AVAILABLE_BEDS: Endpoint[list[Bed]] = Endpoint(
+    "GET",
+    "/api/v1/beds/available",
+    Safety.READ,
+    returns=list[Bed],
+    query=(
+        uuid_param("facility_id", "facilityId", required=True),
+        uuid_param("ward_id", "wardId"),
+        Param("bed_type", "bedType"),
+        Param("has_oxygen", "hasOxygen"),
+        Param("has_monitor", "hasMonitor"),
+        Param("has_ventilator", "hasVentilator"),
+        Param("isolation_capable", "isolationCapable"),
+    ),
+)
+UPDATE_BED_STATUS: Endpoint[Bed] = Endpoint(
+    "PUT",
+    "/api/v1/beds/{id}/status",
+    Safety.IDEMPOTENT,
+    returns=Bed,
+    ids=("bed_id",),
+    body=BedStatusUpdate,
+    body_from=("status",),
+    check=_bed_status_rules,
+    extra=("patient_id",),
+)
+# contract I19: no idempotency key, so never repeated once the request may have been read.
+ASSIGN_BED: Endpoint[Bed] = Endpoint(
+    "POST", "/api/v1/beds/{id}/assign", Safety.ONCE, returns=Bed, ids=("bed_id",), body=BedAssign
+)
+RELEASE_BED: Endpoint[Bed] = Endpoint(
+    "POST",
+    "/api/v1/beds/{id}/release",
+    Safety.ONCE,
+    returns=Bed,
+    ids=("bed_id",),
+    body=BedRelease,
+    body_from=("release_reason",),
+)
+BED_HISTORY: Endpoint[list[BedHistoryEntry]] = _by_id(
+    "/api/v1/beds/{id}/history", list[BedHistoryEntry], "bed_id"
+)
+CAPACITY: Endpoint[FacilityCapacity] = _by_id(
+    "/api/v1/facilities/{id}/capacity", FacilityCapacity, "facility_id"
+)
+ANALYTICS: Endpoint[FacilityAnalytics] = _by_id(
+    "/api/v1/facilities/{id}/analytics",
+    FacilityAnalytics,
+    "facility_id",
+    query=(Param("period", check=_period),),
+)
 
 
 def _preload_ids(facility_ids: Iterable[str]) -> list[str]:
@@ -108,114 +301,6 @@ def _preload_ids(facility_ids: Iterable[str]) -> list[str]:
     for facility_id in ids:
         check_uuid("facility_id", facility_id)
     return ids
-
-
-class _Plans:
-    """Pure plan builders shared by both twins."""
-
-    @staticmethod
-    def list_facilities(params: Mapping[str, Any]) -> Plan[Page[Facility]]:
-        return Plan("GET", _F, params=params, parse=page_parser(Facility, None))
-
-    @staticmethod
-    def facilities_query(
-        page: int,
-        limit: int,
-        facility_type: str | None,
-        search: str | None,
-        organization_id: str | None,
-        city: str | None,
-    ) -> dict[str, Any]:
-        if organization_id is not None:
-            check_uuid("organization_id", organization_id)
-        return query(
-            page=positive(page, "page"),
-            limit=clamp(limit, 1, 100, "limit"),
-            type=facility_type,
-            search=search,
-            organizationId=organization_id,
-            city=city,
-        )
-
-    @staticmethod
-    def available_beds(
-        facility_id: str,
-        bed_type: BedType | str | None,
-        ward_id: str | None,
-        has_oxygen: bool | None,
-        has_monitor: bool | None,
-        has_ventilator: bool | None,
-        isolation_capable: bool | None,
-    ) -> Plan[list[Bed]]:
-        if ward_id is not None:
-            check_uuid("ward_id", ward_id)
-        params = query(
-            facilityId=check_uuid("facility_id", facility_id),
-            wardId=ward_id,
-            bedType=bed_type,
-            hasOxygen=has_oxygen,
-            hasMonitor=has_monitor,
-            hasVentilator=has_ventilator,
-            isolationCapable=isolation_capable,
-        )
-        return Plan("GET", _B + "/available", params=params, response_model=list[Bed])
-
-    @staticmethod
-    def bed_status(bed_id: str, status: BedStatus | str, patient_id: str | None) -> Plan[Bed]:
-        # contract I20: the status route would leave an occupied bed with no patient; assign
-        # decides.
-        if patient_id is not None:
-            raise InvalidRequestError("update_bed_status does not take a patient: use assign_bed")
-        if status == BedStatus.OCCUPIED:
-            raise InvalidRequestError("a bed becomes occupied only through assign_bed")
-        return Plan(
-            "PUT",
-            _B + "/{id}/status",
-            path_params={"id": check_uuid("bed_id", bed_id)},
-            json=wire_body(BedStatusUpdate, {"status": status}),
-            response_model=Bed,
-        )
-
-    @staticmethod
-    def assign(bed_id: str, body: BedAssign | Mapping[str, Any]) -> Plan[Bed]:
-        # contract I19: no idempotency key, so never repeated after the request may have been read.
-        return Plan(
-            "POST",
-            _B + "/{id}/assign",
-            path_params={"id": check_uuid("bed_id", bed_id)},
-            json=wire_body(BedAssign, body),
-            response_model=Bed,
-        )
-
-    @staticmethod
-    def release(bed_id: str, reason: str | None) -> Plan[Bed]:
-        return Plan(
-            "POST",
-            _B + "/{id}/release",
-            path_params={"id": check_uuid("bed_id", bed_id)},
-            json=wire_body(BedRelease, {"release_reason": reason}),
-            response_model=Bed,
-        )
-
-
-def _facility_keys(facility_id: str) -> Callable[[Hashable], bool]:
-    """Every cache key of ``facility_id`` (record, departments, settings) and every list."""
-
-    def matches(key: Hashable) -> bool:
-        return isinstance(key, tuple) and (key[0] == "facilities" or key[1:2] == (facility_id,))
-
-    return matches
-
-
-def _facility_record_keys(facility_id: str) -> Callable[[Hashable], bool]:
-    """The keys an update of ``facility_id`` makes wrong: its record and every list."""
-
-    def matches(key: Hashable) -> bool:
-        return key == ("facility", facility_id) or (
-            isinstance(key, tuple) and key[:1] == ("facilities",)
-        )
-
-    return matches
 
 
 class _FacilityCacheOwner:
@@ -242,13 +327,40 @@ class _FacilityCacheOwner:
             self._cache = None
 
     @property
-    def _policy(self) -> CachePolicy:
-        return self._cache.policy if self._cache is not None else CachePolicy(enabled=False)
-
-    @property
     def _live_cache(self) -> FacilityCache | None:
         cache = self._cache
         return cache if cache is not None and cache.policy.enabled else None
+
+    @staticmethod
+    def _entry(cache: FacilityCache, bound: Bound[Any]) -> tuple[Hashable, float]:
+        """A cached call's key (kind and id, or kind and query) and TTL."""
+        kind = bound.endpoint.cache
+        assert kind is not None  # only cached endpoints get here
+        if bound.path_params:
+            key: Hashable = (kind.prefix, *bound.path_params.values())
+        else:
+            key = (kind.prefix, tuple(sorted((bound.params or {}).items())))
+        return key, float(getattr(cache.policy, kind.ttl))
+
+    def _forget(self, bound: Bound[Any], answer: Any, *, answered: bool) -> None:
+        """Drop what a write changes: by the call's id, or (once ``answered``) by its answer.
+
+        Ids come from the answer or were checked before the call, so nothing here raises: a
+        write that succeeded must not fail afterwards.
+        """
+        if self._cache is None:
+            return
+        for drop in bound.endpoint.invalidates:
+            assert isinstance(drop, Drop)
+            if drop.from_answer != answered:
+                continue
+            if answered:
+                ident = str(answer.facility_id)
+            elif bound.path_params:
+                ident = str(next(iter(bound.path_params.values())))
+            else:
+                continue
+            self._cache.invalidate_where(drop.keys(ident))
 
     def invalidate(self, facility_id: str | None = None) -> None:
         """Forget one facility (its record, departments, settings, and every list), or all."""
@@ -259,50 +371,7 @@ class _FacilityCacheOwner:
         if facility_id is None:
             self._cache.clear()
         else:
-            self._cache.invalidate_where(_facility_keys(facility_id))
-
-    # Writes drop exactly what they change (never the whole cache). Ids here come from the
-    # server's answer or were checked before the call, so they are not checked again: a write
-    # that succeeded must not raise afterwards.
-    @staticmethod
-    @contextmanager
-    def _dropping(forget: Callable[[], None]) -> Iterator[None]:
-        """Run a write of known ids, then drop what it changes, even if it failed: a write
-        that timed out or answered 5xx may still have been applied."""
-        try:
-            yield
-        finally:
-            forget()
-
-    def _facility_created(self, facility: Facility) -> None:
-        if self._cache is not None:
-            self._cache.invalidate_where(_facility_keys(facility.facility_id))
-
-    def _facility_updated(self, facility_id: str) -> None:
-        if self._cache is not None:
-            self._cache.invalidate_where(_facility_record_keys(facility_id))
-
-    def _facility_deleted(self, facility_id: str) -> None:
-        if self._cache is not None:
-            self._cache.invalidate_where(_facility_keys(facility_id))
-
-    def _settings_updated(self, facility_id: str) -> None:
-        if self._cache is not None:
-            self._cache.invalidate(("settings", facility_id))
-
-    def _department_updated(self, department_id: str) -> None:
-        if self._cache is not None:
-            self._cache.invalidate(("department", department_id))
-
-    def _department_written(self, department: Department) -> None:
-        if self._cache is not None:
-            self._cache.invalidate(("departments", department.facility_id))
-
-    @staticmethod
-    def _forget_on_not_found(cache: FacilityCache, key: Hashable, error: NotFoundError) -> NoReturn:
-        # A fresh read that finds the entity gone drops the cached copy (no stale 404s).
-        cache.invalidate(key)
-        raise error
+            self._cache.invalidate_where(Drop.FACILITY.keys(facility_id))
 
     def cache_stats(self) -> CacheStats:
         """Hits, misses, stale serves, coalesced waits, negative hits, evictions and size."""
@@ -329,42 +398,53 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         super().__init__(config=config, http_client=http_client, transport=transport)
         self._setup_cache(config, cache, cache_policy)
 
-    def _cached(
-        self, key: Hashable, ttl: float, plan: Callable[[], Plan[T]], fresh: bool
+    def _send(self, bound: Bound[T]) -> T:
+        """A write drops what it changes (``Drop``), by id even when it failed."""
+        if not bound.endpoint.invalidates:
+            return super()._send(bound)
+        try:
+            answer = super()._send(bound)
+        finally:
+            self._forget(bound, None, answered=False)
+        self._forget(bound, answer, answered=True)
+        return answer
+
+    def _lookup(
+        self, endpoint: Endpoint[T], *ids: str, fresh: bool = False, **values: Any
     ) -> CacheResult[T]:
+        """A cached route's value and where it came from.
+
+        ``fresh=True`` asks the service first and replaces the entry only once it answered,
+        so a failed fresh read leaves the cached copy (and its stale-if-error use) alone.
+        """
+        bound = endpoint.bind(ids, values)
         cache = self._live_cache
         if cache is None:
-            return CacheResult(self._run(plan()), False, 0.0, False)
+            return CacheResult(self._send(bound), False, 0.0, False)
+        key, ttl = self._entry(cache, bound)
         if not fresh:
-            return cache.get_or_load(key, ttl, lambda: self._run(plan()))
-        # fresh=True: ask the service first and replace the entry only once it answered, so
-        # a failed fresh read leaves the cached copy (and its stale-if-error fallback) alone.
+            return cache.get_or_load(key, ttl, lambda: self._send(bound))
         try:
-            value = self._run(plan())
-        except NotFoundError as error:
-            self._forget_on_not_found(cache, key, error)
+            value = self._send(bound)
+        except NotFoundError:
+            cache.invalidate(key)  # the entity is gone: no stale copy of it either
+            raise
         cache.invalidate(key)
         return cache.get_or_load(key, ttl, lambda: value)
 
     # -- facilities (reference data: cached) ----------------------------------------------
     def lookup_facility(self, facility_id: str, *, fresh: bool = False) -> CacheResult[Facility]:
         """The facility with where it came from (``stale=True`` when Facility was down)."""
-        check_uuid("facility_id", facility_id)
-        return self._cached(
-            ("facility", facility_id),
-            self._policy.facility_ttl,
-            lambda: _by_id(_F + "/{id}", Facility, facility_id, "facility_id"),
-            fresh,
-        )
+        return self._lookup(GET_FACILITY, facility_id, fresh=fresh)
 
     def get_facility(self, facility_id: str, *, fresh: bool = False) -> Facility:
         """The facility (cached 1 h; an expired copy is served if Facility is down)."""
-        return self.lookup_facility(facility_id, fresh=fresh).value
+        return self._lookup(GET_FACILITY, facility_id, fresh=fresh).value
 
     def facility_exists(self, facility_id: str) -> bool:
         """True if found, False only on a 404: a 403 (contract I21) or an outage raises."""
         try:
-            self.lookup_facility(facility_id)
+            self._lookup(GET_FACILITY, facility_id)
         except NotFoundError:
             return False
         return True
@@ -380,29 +460,38 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         city: str | None = None,
         fresh: bool = False,
     ) -> Page[Facility]:
-        """A page of facilities (cached 1 h per distinct query)."""
-        params = _Plans.facilities_query(page, limit, facility_type, search, organization_id, city)
-        key = ("facilities", tuple(sorted(params.items())))
-        return self._cached(
-            key, self._policy.facility_list_ttl, lambda: _Plans.list_facilities(params), fresh
+        """A page of facilities (cached 1 h per distinct query).
+
+        ``page`` >= 1 and ``limit`` 1-100 (the service's cap), else ``InvalidRequestError``.
+        """
+        return self._lookup(
+            LIST_FACILITIES,
+            fresh=fresh,
+            page=page,
+            limit=limit,
+            facility_type=facility_type,
+            search=search,
+            organization_id=organization_id,
+            city=city,
         ).value
 
     def preload(self, facility_ids: Iterable[str]) -> None:
         """Warm the cache with these facilities (e.g. at start-up).
 
-        Every id is tried: a 404 is skipped, and the first other failure is raised only after
-        the rest were loaded, so one bad answer does not leave the cache cold.
+        Every id is tried: a 404 is skipped, and the first other failure (an outage, a
+        malformed answer) is raised only after the rest were loaded, so one bad answer does
+        not leave the cache cold.
         """
-        first: ServiceError | None = None
+        failures: list[NileCareError] = []
         for facility_id in _preload_ids(facility_ids):
             try:
-                self.lookup_facility(facility_id)
+                self._lookup(GET_FACILITY, facility_id)
             except NotFoundError:
                 continue
-            except ServiceError as error:
-                first = first or error
-        if first is not None:
-            raise first
+            except NileCareError as error:
+                failures.append(error)
+        if failures:
+            raise failures[0]
 
     def create_facility(
         self, body: FacilityCreate | Mapping[str, Any], idempotency_key: str | None = None
@@ -412,113 +501,73 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
 
         Drops the cached facility lists.
         """
-        created = self._run(
-            write_plan("POST", _F, FacilityCreate, body, Facility, None, idempotency_key)
-        )
-        self._facility_created(created)
-        return created
+        return self._run(CREATE_FACILITY, body=body, idempotency_key=idempotency_key)
 
     def update_facility(
         self, facility_id: str, body: FacilityUpdate | Mapping[str, Any]
     ) -> Facility:
         """Partial update; drops this facility's cached record and the facility lists."""
-        plan = write_plan("PUT", _F + "/{id}", FacilityUpdate, body, Facility, facility_id)
-        with self._dropping(lambda: self._facility_updated(facility_id)):
-            return self._run(plan)
+        return self._run(UPDATE_FACILITY, facility_id, body=body)
 
     def delete_facility(self, facility_id: str) -> None:
         """Soft-delete; drops everything cached for this facility and the facility lists."""
-        plan: Plan[None] = write_plan(
-            "DELETE", _F + "/{id}", FacilityUpdate, None, None, facility_id
-        )
-        with self._dropping(lambda: self._facility_deleted(facility_id)):
-            self._run(plan)
+        return self._run(DELETE_FACILITY, facility_id)
 
     def get_facility_settings(self, facility_id: str, *, fresh: bool = False) -> FacilitySettings:
         """The facility's settings (cached 1 h; the first read creates them upstream)."""
-        check_uuid("facility_id", facility_id)
-        return self._cached(
-            ("settings", facility_id),
-            self._policy.facility_ttl,
-            lambda: _by_id(_SET + "/{id}", FacilitySettings, facility_id, "facility_id"),
-            fresh,
-        ).value
+        return self._lookup(GET_SETTINGS, facility_id, fresh=fresh).value
 
     def update_facility_settings(
         self, facility_id: str, body: FacilitySettingsUpdate | Mapping[str, Any]
     ) -> FacilitySettings:
         """Partial update of the settings; drops only this facility's cached settings."""
-        plan = write_plan(
-            "PUT", _SET + "/{id}", FacilitySettingsUpdate, body, FacilitySettings, facility_id
-        )
-        with self._dropping(lambda: self._settings_updated(facility_id)):
-            return self._run(plan)
+        return self._run(UPDATE_SETTINGS, facility_id, body=body)
 
     # -- departments (reference data: cached 10 min) ---------------------------------------
     def get_departments(self, facility_id: str, *, fresh: bool = False) -> list[Department]:
         """The facility's active departments (cached 10 min)."""
-        check_uuid("facility_id", facility_id)
-        return self._cached(
-            ("departments", facility_id),
-            self._policy.department_ttl,
-            lambda: _by_id(_F + "/{id}/departments", list[Department], facility_id, "facility_id"),
-            fresh,
-        ).value
+        return self._lookup(GET_DEPARTMENTS, facility_id, fresh=fresh).value
 
     def get_department(self, department_id: str, *, fresh: bool = False) -> Department:
         """A department (cached 10 min)."""
-        check_uuid("department_id", department_id)
-        return self._cached(
-            ("department", department_id),
-            self._policy.department_ttl,
-            lambda: _by_id(_DEP + "/{id}", Department, department_id, "department_id"),
-            fresh,
-        ).value
+        return self._lookup(GET_DEPARTMENT, department_id, fresh=fresh).value
 
     def create_department(
         self, body: DepartmentCreate | Mapping[str, Any], idempotency_key: str | None = None
     ) -> Department:
         """Create a department; drops the cached department list of its facility."""
-        created = self._run(
-            write_plan("POST", _DEP, DepartmentCreate, body, Department, None, idempotency_key)
-        )
-        self._department_written(created)
-        return created
+        return self._run(CREATE_DEPARTMENT, body=body, idempotency_key=idempotency_key)
 
     def update_department(
         self, department_id: str, body: DepartmentUpdate | Mapping[str, Any]
     ) -> Department:
         """Partial update; drops this department and its facility's cached department list."""
-        plan = write_plan("PUT", _DEP + "/{id}", DepartmentUpdate, body, Department, department_id)
-        with self._dropping(lambda: self._department_updated(department_id)):
-            updated = self._run(plan)
-        self._department_written(updated)
-        return updated
+        return self._run(UPDATE_DEPARTMENT, department_id, body=body)
 
     # -- wards (live counters: not cached) --------------------------------------------------
     def get_wards(self, department_id: str) -> list[Ward]:
         """A department's wards. Not cached: ``occupied_beds``/``available_beds`` are live."""
-        return self._run(_by_id(_DEP + "/{id}/wards", list[Ward], department_id, "department_id"))
+        return self._run(GET_WARDS, department_id)
 
     def get_ward(self, ward_id: str) -> Ward:
         """A ward. Not cached: its bed counters are live."""
-        return self._run(_by_id(_W + "/{id}", Ward, ward_id, "ward_id"))
+        return self._run(GET_WARD, ward_id)
 
     def get_ward_beds(self, ward_id: str) -> list[Bed]:
         """Every active bed in the ward (the working alternative to available beds,
         contract I18)."""
-        return self._run(_by_id(_W + "/{id}/beds", list[Bed], ward_id, "ward_id"))
+        return self._run(GET_WARD_BEDS, ward_id)
 
     def get_ward_occupancy(self, ward_id: str) -> WardOccupancy:
         """Occupancy; an unknown ward (``data: null`` upstream, contract I11) raises
         NotFoundError."""
-        return self._run(_by_id(_W + "/{id}/occupancy", WardOccupancy, ward_id, "ward_id"))
+        return self._run(GET_WARD_OCCUPANCY, ward_id)
 
     # -- beds (live: never cached) ---------------------------------------------------------
     def get_bed(self, bed_id: str) -> Bed:
         """A bed. Never cached (live); assignment decisions rest on ``assign_bed`` alone
         (contract I19)."""
-        return self._run(_by_id(_B + "/{id}", Bed, bed_id, "bed_id"))
+        return self._run(GET_BED, bed_id)
 
     def get_available_beds(
         self,
@@ -534,15 +583,14 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         """Available beds (at most 50 upstream); equipment flags are sent only when given
         (contract I18)."""
         return self._run(
-            _Plans.available_beds(
-                facility_id,
-                bed_type,
-                ward_id,
-                has_oxygen,
-                has_monitor,
-                has_ventilator,
-                isolation_capable,
-            )
+            AVAILABLE_BEDS,
+            facility_id=facility_id,
+            bed_type=bed_type,
+            ward_id=ward_id,
+            has_oxygen=has_oxygen,
+            has_monitor=has_monitor,
+            has_ventilator=has_ventilator,
+            isolation_capable=isolation_capable,
         )
 
     def update_bed_status(
@@ -550,7 +598,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
     ) -> Bed:
         """Set a bed status; ``occupied`` and a ``patient_id`` are refused: use assign_bed
         (contract I20)."""
-        return self._run(_Plans.bed_status(bed_id, status, patient_id))
+        return self._run(UPDATE_BED_STATUS, bed_id, status=status, patient_id=patient_id)
 
     def assign_bed(self, bed_id: str, body: BedAssign | Mapping[str, Any]) -> Bed:
         """Assign a patient: the only authority on availability (contract I19). 409: pick another
@@ -559,41 +607,34 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         Never repeated once the request may have been read: an ambiguous failure raises
         ``OutcomeUnknownError``, because a repeat would get 409 although the first succeeded.
         """
-        return self._run(_Plans.assign(bed_id, body))
+        return self._run(ASSIGN_BED, bed_id, body=body)
 
     def release_bed(self, bed_id: str, release_reason: str | None = None) -> Bed:
         """Release a bed (it goes to ``cleaning``); 409 if it was not occupied."""
-        return self._run(_Plans.release(bed_id, release_reason))
+        return self._run(RELEASE_BED, bed_id, release_reason=release_reason)
 
     def get_bed_history(self, bed_id: str) -> list[BedHistoryEntry]:
         """The bed's assignments, newest first (snake_case rows normalised, contract I16). Not
         cached."""
-        return self._run(_by_id(_B + "/{id}/history", list[BedHistoryEntry], bed_id, "bed_id"))
+        return self._run(BED_HISTORY, bed_id)
 
     # -- capacity and analytics (close to live: not cached) ---------------------------------
     def get_capacity(self, facility_id: str) -> FacilityCapacity:
         """Live capacity figures (the server may be up to 60 s behind). Not cached."""
-        return self._run(
-            _by_id(_F + "/{id}/capacity", FacilityCapacity, facility_id, "facility_id")
-        )
+        return self._run(CAPACITY, facility_id)
 
     def get_facility_analytics(
         self, facility_id: str, period: AnalyticsPeriod | str | None = None
     ) -> FacilityAnalytics:
         """Facility figures; ``period`` is only echoed back by the service. Not cached."""
-        return self._run(
-            _by_id(
-                _F + "/{id}/analytics",
-                FacilityAnalytics,
-                facility_id,
-                "facility_id",
-                params=query(period=_period(period)),
-            )
-        )
+        return self._run(ANALYTICS, facility_id, period=period)
 
 
 class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
-    """The asyncio twin of ``FacilityServiceClient``; shares its cache."""
+    """The asyncio twin of ``FacilityServiceClient``; shares its cache.
+
+    ``cache=False`` disables caching; a ``FacilityCache`` instance replaces the shared one.
+    """
 
     def __init__(
         self,
@@ -607,18 +648,37 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
         super().__init__(config=config, http_client=http_client, transport=transport)
         self._setup_cache(config, cache, cache_policy)
 
-    async def _cached(
-        self, key: Hashable, ttl: float, plan: Callable[[], Plan[T]], fresh: bool
+    async def _send(self, bound: Bound[T]) -> T:
+        """A write drops what it changes (``Drop``), by id even when it failed."""
+        if not bound.endpoint.invalidates:
+            return await super()._send(bound)
+        try:
+            answer = await super()._send(bound)
+        finally:
+            self._forget(bound, None, answered=False)
+        self._forget(bound, answer, answered=True)
+        return answer
+
+    async def _alookup(
+        self, endpoint: Endpoint[T], *ids: str, fresh: bool = False, **values: Any
     ) -> CacheResult[T]:
+        """A cached route's value and where it came from.
+
+        ``fresh=True`` asks the service first and replaces the entry only once it answered,
+        so a failed fresh read leaves the cached copy (and its stale-if-error use) alone.
+        """
+        bound = endpoint.bind(ids, values)
         cache = self._live_cache
         if cache is None:
-            return CacheResult(await self._arun(plan()), False, 0.0, False)
+            return CacheResult(await self._send(bound), False, 0.0, False)
+        key, ttl = self._entry(cache, bound)
         if not fresh:
-            return await cache.aget_or_load(key, ttl, lambda: self._arun(plan()))
+            return await cache.aget_or_load(key, ttl, lambda: self._send(bound))
         try:
-            value = await self._arun(plan())
-        except NotFoundError as error:
-            self._forget_on_not_found(cache, key, error)
+            value = await self._send(bound)
+        except NotFoundError:
+            cache.invalidate(key)  # the entity is gone: no stale copy of it either
+            raise
 
         async def answered() -> T:
             return value
@@ -626,23 +686,21 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
         cache.invalidate(key)
         return await cache.aget_or_load(key, ttl, answered)
 
+    # -- facilities (reference data: cached) ----------------------------------------------
     async def lookup_facility(
         self, facility_id: str, *, fresh: bool = False
     ) -> CacheResult[Facility]:
-        check_uuid("facility_id", facility_id)
-        return await self._cached(
-            ("facility", facility_id),
-            self._policy.facility_ttl,
-            lambda: _by_id(_F + "/{id}", Facility, facility_id, "facility_id"),
-            fresh,
-        )
+        """The facility with where it came from (``stale=True`` when Facility was down)."""
+        return await self._alookup(GET_FACILITY, facility_id, fresh=fresh)
 
     async def get_facility(self, facility_id: str, *, fresh: bool = False) -> Facility:
-        return (await self.lookup_facility(facility_id, fresh=fresh)).value
+        """The facility (cached 1 h; an expired copy is served if Facility is down)."""
+        return (await self._alookup(GET_FACILITY, facility_id, fresh=fresh)).value
 
     async def facility_exists(self, facility_id: str) -> bool:
+        """True if found, False only on a 404: a 403 (contract I21) or an outage raises."""
         try:
-            await self.lookup_facility(facility_id)
+            await self._alookup(GET_FACILITY, facility_id)
         except NotFoundError:
             return False
         return True
@@ -658,130 +716,124 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
         city: str | None = None,
         fresh: bool = False,
     ) -> Page[Facility]:
-        params = _Plans.facilities_query(page, limit, facility_type, search, organization_id, city)
-        key = ("facilities", tuple(sorted(params.items())))
+        """A page of facilities (cached 1 h per distinct query).
+
+        ``page`` >= 1 and ``limit`` 1-100 (the service's cap), else ``InvalidRequestError``.
+        """
         return (
-            await self._cached(
-                key, self._policy.facility_list_ttl, lambda: _Plans.list_facilities(params), fresh
+            await self._alookup(
+                LIST_FACILITIES,
+                fresh=fresh,
+                page=page,
+                limit=limit,
+                facility_type=facility_type,
+                search=search,
+                organization_id=organization_id,
+                city=city,
             )
         ).value
 
     async def preload(self, facility_ids: Iterable[str]) -> None:
+        """Warm the cache with these facilities (e.g. at start-up).
+
+        Every id is tried: a 404 is skipped, and the first other failure (an outage, a
+        malformed answer) is raised only after the rest were loaded, so one bad answer does
+        not leave the cache cold.
+        """
         gate = asyncio.Semaphore(_PRELOAD_CONCURRENCY)
 
-        async def one(facility_id: str) -> None:
+        async def one(facility_id: str) -> NileCareError | None:
             async with gate:
-                await self.lookup_facility(facility_id)
+                try:
+                    await self._alookup(GET_FACILITY, facility_id)
+                except NotFoundError:
+                    return None
+                except NileCareError as error:
+                    return error
+                return None
 
-        ids = _preload_ids(facility_ids)
-        results = await asyncio.gather(*(one(f) for f in ids), return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException) and not isinstance(result, NotFoundError):
-                raise result
+        outcomes = await asyncio.gather(*(one(f) for f in _preload_ids(facility_ids)))
+        failures = [error for error in outcomes if error is not None]
+        if failures:
+            raise failures[0]
 
     async def create_facility(
         self, body: FacilityCreate | Mapping[str, Any], idempotency_key: str | None = None
     ) -> Facility:
-        created = await self._arun(
-            write_plan("POST", _F, FacilityCreate, body, Facility, None, idempotency_key)
-        )
-        self._facility_created(created)
-        return created
+        """Create a facility; sends ``contact`` and ``contactInfo`` (contract I5) and an
+        ``Idempotency-Key``.
+
+        Drops the cached facility lists.
+        """
+        return await self._arun(CREATE_FACILITY, body=body, idempotency_key=idempotency_key)
 
     async def update_facility(
         self, facility_id: str, body: FacilityUpdate | Mapping[str, Any]
     ) -> Facility:
-        plan = write_plan("PUT", _F + "/{id}", FacilityUpdate, body, Facility, facility_id)
-        with self._dropping(lambda: self._facility_updated(facility_id)):
-            return await self._arun(plan)
+        """Partial update; drops this facility's cached record and the facility lists."""
+        return await self._arun(UPDATE_FACILITY, facility_id, body=body)
 
     async def delete_facility(self, facility_id: str) -> None:
-        plan: Plan[None] = write_plan(
-            "DELETE", _F + "/{id}", FacilityUpdate, None, None, facility_id
-        )
-        with self._dropping(lambda: self._facility_deleted(facility_id)):
-            await self._arun(plan)
+        """Soft-delete; drops everything cached for this facility and the facility lists."""
+        return await self._arun(DELETE_FACILITY, facility_id)
 
     async def get_facility_settings(
         self, facility_id: str, *, fresh: bool = False
     ) -> FacilitySettings:
-        check_uuid("facility_id", facility_id)
-        return (
-            await self._cached(
-                ("settings", facility_id),
-                self._policy.facility_ttl,
-                lambda: _by_id(_SET + "/{id}", FacilitySettings, facility_id, "facility_id"),
-                fresh,
-            )
-        ).value
+        """The facility's settings (cached 1 h; the first read creates them upstream)."""
+        return (await self._alookup(GET_SETTINGS, facility_id, fresh=fresh)).value
 
     async def update_facility_settings(
         self, facility_id: str, body: FacilitySettingsUpdate | Mapping[str, Any]
     ) -> FacilitySettings:
-        plan = write_plan(
-            "PUT", _SET + "/{id}", FacilitySettingsUpdate, body, FacilitySettings, facility_id
-        )
-        with self._dropping(lambda: self._settings_updated(facility_id)):
-            return await self._arun(plan)
+        """Partial update of the settings; drops only this facility's cached settings."""
+        return await self._arun(UPDATE_SETTINGS, facility_id, body=body)
 
+    # -- departments (reference data: cached 10 min) ---------------------------------------
     async def get_departments(self, facility_id: str, *, fresh: bool = False) -> list[Department]:
-        check_uuid("facility_id", facility_id)
-        return (
-            await self._cached(
-                ("departments", facility_id),
-                self._policy.department_ttl,
-                lambda: _by_id(
-                    _F + "/{id}/departments", list[Department], facility_id, "facility_id"
-                ),
-                fresh,
-            )
-        ).value
+        """The facility's active departments (cached 10 min)."""
+        return (await self._alookup(GET_DEPARTMENTS, facility_id, fresh=fresh)).value
 
     async def get_department(self, department_id: str, *, fresh: bool = False) -> Department:
-        check_uuid("department_id", department_id)
-        return (
-            await self._cached(
-                ("department", department_id),
-                self._policy.department_ttl,
-                lambda: _by_id(_DEP + "/{id}", Department, department_id, "department_id"),
-                fresh,
-            )
-        ).value
+        """A department (cached 10 min)."""
+        return (await self._alookup(GET_DEPARTMENT, department_id, fresh=fresh)).value
 
     async def create_department(
         self, body: DepartmentCreate | Mapping[str, Any], idempotency_key: str | None = None
     ) -> Department:
-        created = await self._arun(
-            write_plan("POST", _DEP, DepartmentCreate, body, Department, None, idempotency_key)
-        )
-        self._department_written(created)
-        return created
+        """Create a department; drops the cached department list of its facility."""
+        return await self._arun(CREATE_DEPARTMENT, body=body, idempotency_key=idempotency_key)
 
     async def update_department(
         self, department_id: str, body: DepartmentUpdate | Mapping[str, Any]
     ) -> Department:
-        plan = write_plan("PUT", _DEP + "/{id}", DepartmentUpdate, body, Department, department_id)
-        with self._dropping(lambda: self._department_updated(department_id)):
-            updated = await self._arun(plan)
-        self._department_written(updated)
-        return updated
+        """Partial update; drops this department and its facility's cached department list."""
+        return await self._arun(UPDATE_DEPARTMENT, department_id, body=body)
 
+    # -- wards (live counters: not cached) --------------------------------------------------
     async def get_wards(self, department_id: str) -> list[Ward]:
-        return await self._arun(
-            _by_id(_DEP + "/{id}/wards", list[Ward], department_id, "department_id")
-        )
+        """A department's wards. Not cached: ``occupied_beds``/``available_beds`` are live."""
+        return await self._arun(GET_WARDS, department_id)
 
     async def get_ward(self, ward_id: str) -> Ward:
-        return await self._arun(_by_id(_W + "/{id}", Ward, ward_id, "ward_id"))
+        """A ward. Not cached: its bed counters are live."""
+        return await self._arun(GET_WARD, ward_id)
 
     async def get_ward_beds(self, ward_id: str) -> list[Bed]:
-        return await self._arun(_by_id(_W + "/{id}/beds", list[Bed], ward_id, "ward_id"))
+        """Every active bed in the ward (the working alternative to available beds,
+        contract I18)."""
+        return await self._arun(GET_WARD_BEDS, ward_id)
 
     async def get_ward_occupancy(self, ward_id: str) -> WardOccupancy:
-        return await self._arun(_by_id(_W + "/{id}/occupancy", WardOccupancy, ward_id, "ward_id"))
+        """Occupancy; an unknown ward (``data: null`` upstream, contract I11) raises
+        NotFoundError."""
+        return await self._arun(GET_WARD_OCCUPANCY, ward_id)
 
+    # -- beds (live: never cached) ---------------------------------------------------------
     async def get_bed(self, bed_id: str) -> Bed:
-        return await self._arun(_by_id(_B + "/{id}", Bed, bed_id, "bed_id"))
+        """A bed. Never cached (live); assignment decisions rest on ``assign_bed`` alone
+        (contract I19)."""
+        return await self._arun(GET_BED, bed_id)
 
     async def get_available_beds(
         self,
@@ -794,48 +846,51 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
         has_ventilator: bool | None = None,
         isolation_capable: bool | None = None,
     ) -> list[Bed]:
+        """Available beds (at most 50 upstream); equipment flags are sent only when given
+        (contract I18)."""
         return await self._arun(
-            _Plans.available_beds(
-                facility_id,
-                bed_type,
-                ward_id,
-                has_oxygen,
-                has_monitor,
-                has_ventilator,
-                isolation_capable,
-            )
+            AVAILABLE_BEDS,
+            facility_id=facility_id,
+            bed_type=bed_type,
+            ward_id=ward_id,
+            has_oxygen=has_oxygen,
+            has_monitor=has_monitor,
+            has_ventilator=has_ventilator,
+            isolation_capable=isolation_capable,
         )
 
     async def update_bed_status(
         self, bed_id: str, status: BedStatus | str, patient_id: str | None = None
     ) -> Bed:
-        return await self._arun(_Plans.bed_status(bed_id, status, patient_id))
+        """Set a bed status; ``occupied`` and a ``patient_id`` are refused: use assign_bed
+        (contract I20)."""
+        return await self._arun(UPDATE_BED_STATUS, bed_id, status=status, patient_id=patient_id)
 
     async def assign_bed(self, bed_id: str, body: BedAssign | Mapping[str, Any]) -> Bed:
-        return await self._arun(_Plans.assign(bed_id, body))
+        """Assign a patient: the only authority on availability (contract I19). 409: pick another
+        bed.
+
+        Never repeated once the request may have been read: an ambiguous failure raises
+        ``OutcomeUnknownError``, because a repeat would get 409 although the first succeeded.
+        """
+        return await self._arun(ASSIGN_BED, bed_id, body=body)
 
     async def release_bed(self, bed_id: str, release_reason: str | None = None) -> Bed:
-        return await self._arun(_Plans.release(bed_id, release_reason))
+        """Release a bed (it goes to ``cleaning``); 409 if it was not occupied."""
+        return await self._arun(RELEASE_BED, bed_id, release_reason=release_reason)
 
     async def get_bed_history(self, bed_id: str) -> list[BedHistoryEntry]:
-        return await self._arun(
-            _by_id(_B + "/{id}/history", list[BedHistoryEntry], bed_id, "bed_id")
-        )
+        """The bed's assignments, newest first (snake_case rows normalised, contract I16). Not
+        cached."""
+        return await self._arun(BED_HISTORY, bed_id)
 
+    # -- capacity and analytics (close to live: not cached) ---------------------------------
     async def get_capacity(self, facility_id: str) -> FacilityCapacity:
-        return await self._arun(
-            _by_id(_F + "/{id}/capacity", FacilityCapacity, facility_id, "facility_id")
-        )
+        """Live capacity figures (the server may be up to 60 s behind). Not cached."""
+        return await self._arun(CAPACITY, facility_id)
 
     async def get_facility_analytics(
         self, facility_id: str, period: AnalyticsPeriod | str | None = None
     ) -> FacilityAnalytics:
-        return await self._arun(
-            _by_id(
-                _F + "/{id}/analytics",
-                FacilityAnalytics,
-                facility_id,
-                "facility_id",
-                params=query(period=_period(period)),
-            )
-        )
+        """Facility figures; ``period`` is only echoed back by the service. Not cached."""
+        return await self._arun(ANALYTICS, facility_id, period=period)
