@@ -19,12 +19,14 @@ import pytest
 import nilecare_clients
 
 SRC = Path(inspect.getfile(nilecare_clients)).parent
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 #: (module, sync class, async class): every pair of twins in the library.
 PAIRS = [
-    ("_client.py", "BaseServiceClient", "AsyncBaseServiceClient"),
-    ("clinical.py", "ClinicalServiceClient", "AsyncClinicalServiceClient"),
-    ("facility.py", "FacilityServiceClient", "AsyncFacilityServiceClient"),
+    (SRC / "_client.py", "BaseServiceClient", "AsyncBaseServiceClient"),
+    (SRC / "clinical.py", "ClinicalServiceClient", "AsyncClinicalServiceClient"),
+    (SRC / "facility.py", "FacilityServiceClient", "AsyncFacilityServiceClient"),
+    (EXAMPLES / "lab_client" / "lab.py", "LabServiceClient", "AsyncLabServiceClient"),
 ]
 
 #: Names that differ only because one side is async (httpx's and our own conventions).
@@ -123,8 +125,8 @@ def _without_docstring(node: ast.FunctionDef) -> str:
 def _pairs() -> list[tuple[str, str, ast.FunctionDef, ast.AST]]:
     out = []
     for module, sync_name, async_name in PAIRS:
-        sync = _methods(SRC / module, sync_name)
-        twin = _methods(SRC / module, async_name)
+        sync = _methods(module, sync_name)
+        twin = _methods(module, async_name)
         twin_by_sync_name = {_Syncify._name(n): m for n, m in twin.items()}
         assert set(sync) == set(twin_by_sync_name), (sync_name, set(sync) ^ set(twin_by_sync_name))
         for name, method in sync.items():
