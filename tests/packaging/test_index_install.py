@@ -163,7 +163,6 @@ def test_wheel_contents(dist: Path) -> None:
         "pybreaker",
         "pydantic",
         "structlog",
-        "tenacity",
         "typing-extensions",
     ]
 
