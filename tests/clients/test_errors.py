@@ -37,8 +37,8 @@ from nilecare_clients import (
     InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
-    PrescriptionBlocked,
-    PrescriptionOverrideRequired,
+    PrescriptionBlockedError,
+    PrescriptionOverrideRequiredError,
     ServerError,
     ServiceTimeoutError,
     ServiceUnavailableError,
@@ -443,7 +443,7 @@ ASSESSMENT = {"overallRisk": {"score": 91, "level": "high", "blocksAdministratio
 async def test_high_risk_prescription_raises_override_required(
     clinical: Any, router: respx.MockRouter
 ) -> None:
-    """A 400 with requiresOverride raises PrescriptionOverrideRequired (a BadRequestError) carrying the assessment (contract I14)."""
+    """A 400 with requiresOverride raises PrescriptionOverrideRequiredError (a BadRequestError) carrying the assessment (contract I14)."""
     router.post(host=CLINICAL_HOST, path="/api/v1/medications").respond(
         400,
         json={
@@ -459,7 +459,7 @@ async def test_high_risk_prescription_raises_override_required(
             },
         },
     )
-    with pytest.raises(PrescriptionOverrideRequired) as info:
+    with pytest.raises(PrescriptionOverrideRequiredError) as info:
         await call(clinical.prescribe_medication(medication_create()))
     err = info.value
     assert isinstance(err, BadRequestError) and err.status_code == 400
@@ -470,7 +470,7 @@ async def test_high_risk_prescription_raises_override_required(
 async def test_contraindicated_prescription_raises_blocked(
     clinical: Any, router: respx.MockRouter
 ) -> None:
-    """A 403 with blocked raises PrescriptionBlocked (a PermissionDeniedError) carrying the assessment (contract I14)."""
+    """A 403 with blocked raises PrescriptionBlockedError (a PermissionDeniedError) carrying the assessment (contract I14)."""
     blocked = {**ASSESSMENT, "overallRisk": {"level": "critical", "blocksAdministration": True}}
     router.post(host=CLINICAL_HOST, path="/api/v1/medications").respond(
         403,
@@ -481,7 +481,7 @@ async def test_contraindicated_prescription_raises_blocked(
             "blocked": True,
         },
     )
-    with pytest.raises(PrescriptionBlocked) as info:
+    with pytest.raises(PrescriptionBlockedError) as info:
         await call(clinical.prescribe_medication(medication_create()))
     err = info.value
     assert isinstance(err, PermissionDeniedError) and err.status_code == 403
@@ -505,7 +505,7 @@ async def test_other_prescription_refusals_keep_their_status_class(
     )
     with pytest.raises(expected) as info:
         await call(clinical.prescribe_medication(medication_create()))
-    assert not isinstance(info.value, (PrescriptionOverrideRequired, PrescriptionBlocked))
+    assert not isinstance(info.value, (PrescriptionOverrideRequiredError, PrescriptionBlockedError))
 
 
 @pytest.mark.parametrize("period", ["hourly", "MONTHLY", ""])
