@@ -15,9 +15,11 @@ from pydantic import BaseModel, SecretStr
 from nilecare_clients import (
     AuthenticationError,
     BadRequestError,
+    BaseServiceClient,
     ConflictError,
     InvalidRequestError,
     NotFoundError,
+    OutcomeUnknownError,
     PermissionDeniedError,
     RateLimitedError,
     ResponseValidationError,
@@ -27,6 +29,7 @@ from nilecare_clients import (
     ServiceUnavailableError,
     correlation_scope,
 )
+from nilecare_clients.endpoints import Endpoint, Param, Safety
 from nilecare_clients.testing import set_testing
 from support import call
 
@@ -393,3 +396,91 @@ async def test_idempotency_key_header_in_any_case_is_the_key(
     )
     assert route.call_count == 2
     assert [c.request.headers["idempotency-key"] for c in route.calls] == ["k-77", "k-77"]
+
+
+# -- declared endpoints: _run(ENDPOINT, *ids, **values) -----------------------------------
+THING_ID = "0b6f1f2e-1c1d-4a51-9a59-0c8a4b7d2e11"
+
+
+class _Teapot(ServiceError):
+    """A refined error for the test endpoint."""
+
+
+def _refine(error: ServiceError) -> ServiceError:
+    if error.status_code != 418:
+        return error
+    return _Teapot(
+        service=error.service,
+        method=error.method,
+        path_template=error.path_template,
+        status_code=error.status_code,
+    )
+
+
+THINGS: Endpoint[list[str]] = Endpoint(
+    "GET",
+    "/api/v1/things/{id}/parts",
+    Safety.READ,
+    returns=list[Patient],
+    ids=("thing_id",),
+    query=(Param("only_active", "onlyActive"), Param("kind")),
+    convert=lambda parts: [p.firstName for p in parts],
+    refine=_refine,
+)
+MARK: Endpoint[None] = Endpoint("PATCH", "/api/v1/things/{id}/mark", Safety.ONCE, ids=("thing_id",))
+
+
+def test_declaration_mistakes_fail_when_the_table_is_built() -> None:
+    """A template whose placeholders and ids disagree, or a safety its method cannot have, is a ValueError at import."""
+    with pytest.raises(ValueError, match="1 placeholders, 0 ids"):
+        Endpoint("GET", "/api/v1/things/{id}", Safety.READ)
+    with pytest.raises(ValueError, match="cannot be KEYED"):
+        Endpoint("GET", "/api/v1/things", Safety.KEYED)
+    with pytest.raises(ValueError, match="body_from needs the body model"):
+        Endpoint("POST", "/api/v1/things", Safety.ONCE, body_from=("name",))
+    assert repr(THINGS) == "Endpoint(GET /api/v1/things/{id}/parts)"
+    assert THING_ID not in repr(THINGS.bind((THING_ID,), {}))
+
+
+@respx.mock
+async def test_a_declared_endpoint_sends_its_route_and_converts(
+    make_client: Any, config: ServiceConfig
+) -> None:
+    """_run fills the template, sends only given filters (booleans as literals) and returns convert(answer)."""
+    route = respx.get(f"{BASE}/api/v1/things/{THING_ID}/parts").respond(
+        json=envelope([{"id": "p1", "firstName": "Amna"}])
+    )
+    client = make_client(config)
+    run = client._run if isinstance(client, BaseServiceClient) else client._arun
+    assert await call(run(THINGS, THING_ID, only_active=True, kind=None)) == ["Amna"]
+    assert dict(route.calls.last.request.url.params) == {"onlyActive": "true"}
+
+
+@respx.mock
+async def test_refine_builds_the_specific_error(make_client: Any, config: ServiceConfig) -> None:
+    """An endpoint's refine turns the generic error into its own class, the original kept as __cause__."""
+    respx.get(f"{BASE}/api/v1/things/{THING_ID}/parts").respond(418)
+    client = make_client(config)
+    run = client._run if isinstance(client, BaseServiceClient) else client._arun
+    with pytest.raises(_Teapot) as info:
+        await call(run(THINGS, THING_ID))
+    assert type(info.value.__cause__) is ServiceError
+
+
+@respx.mock
+async def test_the_retry_loop_retries_reads_and_never_repeats_a_once_write(
+    make_client: Any, config: ServiceConfig
+) -> None:
+    """A read that got 503 is tried again and succeeds; a PATCH that got 500 is sent once and is OutcomeUnknownError."""
+    read = respx.get(f"{BASE}/api/v1/things/{THING_ID}/parts").mock(
+        side_effect=[httpx.Response(503), httpx.Response(200, json=envelope([]))]
+    )
+    write = respx.patch(f"{BASE}/api/v1/things/{THING_ID}/mark").respond(500)
+    client = make_client(config)
+    run = client._run if isinstance(client, BaseServiceClient) else client._arun
+    with set_testing(attempts=3):
+        assert await call(run(THINGS, THING_ID)) == []
+        with pytest.raises(OutcomeUnknownError):
+            await call(run(MARK, THING_ID))
+    assert read.call_count == 2
+    assert write.call_count == 1
