@@ -207,7 +207,7 @@ class Recorder:
             "",
             "Written by `make compat` (`tests/compat/`), which runs every typed method of",
             "`ClinicalServiceClient` / `FacilityServiceClient` and their async twins against the",
-            "original Clinical and Facility services booted by `../shared/real-services/up.sh`.",
+            "original Clinical and Facility services booted by `tests/compat/harness/services.sh`.",
             "Do not edit by hand: run `make compat` and commit the result.",
             "",
             f"- upstream `mohfadul/nilecare` commit: `{upstream_commit}`",
@@ -232,7 +232,7 @@ class Recorder:
             lines += [
                 f"## {title}",
                 "",
-                "| method | route | real service today | library (sync and async) | §5 | upstream fix |",
+                "| method | route | real service today | library (sync and async) | contract | upstream fix |",
                 "|---|---|---|---|---|---|",
             ]
             rows = sorted(
