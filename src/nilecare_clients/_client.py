@@ -33,6 +33,7 @@ from nilecare_clients._decisions import (
     build_path,
     decide_retry,
     error_from_response,
+    failed_envelope_status,
     is_breaker_failure,
     is_final,
     is_repeatable,
@@ -416,7 +417,12 @@ class _ClientCore:
         attempt: int,
         started: float,
     ) -> Any:
+        meant = status
         if 200 <= status < 300:
+            failed = failed_envelope_status(content)
+            if failed is not None:
+                meant = failed  # a 2xx whose envelope says ``success: false`` is an error
+        if 200 <= meant < 300:
             call.verdict = _HEALTHY
             try:
                 result = self._parse(call, status, content)
@@ -442,7 +448,7 @@ class _ClientCore:
                 )
             return result
         error = error_from_response(
-            status_code=status,
+            status_code=meant,
             headers=headers,
             content=content,
             service=self.service,
@@ -451,8 +457,10 @@ class _ClientCore:
             correlation_id=call.correlation_id,
             now_epoch=time.time(),
         )
+        if meant != status:
+            error.detail = f"answered {status} with success: false"
         call.verdict = (
-            _UNHEALTHY if is_breaker_failure(status, transport_failure=False) else _HEALTHY
+            _UNHEALTHY if is_breaker_failure(meant, transport_failure=False) else _HEALTHY
         )
         raise self._finish_error(call, error, attempt, started)
 

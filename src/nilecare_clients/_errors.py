@@ -125,7 +125,9 @@ class ServiceError(_CallContext, NileCareError):
     ``retryable`` says whether repeating the same call could succeed (it is not a promise
     that the library retried it). ``retry_after`` is the server's ``Retry-After`` in seconds.
     ``body`` holds the raw error body for callers who opt in; it may contain PHI and is never
-    part of ``str()`` or ``repr()``.
+    part of ``str()`` or ``repr()``. ``status_code`` is the status the answer means: the wire
+    status, except for a 2xx whose envelope says ``success: false``, which takes the status of
+    its error code (500 when there is none) and says so in ``detail``.
     """
 
     default_retryable = False
