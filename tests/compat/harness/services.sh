@@ -274,7 +274,10 @@ start_services() {
       -e "s/^DB_USER=.*/DB_USER=nilecare/" -e "s/^DB_PASSWORD=.*/DB_PASSWORD=nilecare_mysql/" \
       "$SRC/microservices/clinical/.env"
     say "clinical on 127.0.0.1:$clinical_port"
-    (cd "$SRC/microservices/clinical" && env -u DB_HOST -u DB_PORT -u DB_NAME -u DB_USER -u DB_PASSWORD \
+    # (`cd` on a line of its own: the `&` must background node itself, so that $! is node's pid
+    # and `down` stops the service rather than a wrapper shell.)
+    (cd "$SRC/microservices/clinical" || exit 1
+      env -u DB_HOST -u DB_PORT -u DB_NAME -u DB_USER -u DB_PASSWORD \
         NODE_ENV="$node_env" PORT="$clinical_port" AUTH_SERVICE_URL="$auth_url" KAFKA_BROKER=$NO_KAFKA \
         CORS_ORIGIN=http://127.0.0.1 NODE_OPTIONS="$preload" \
         nohup node --import "$tsx" src/index.ts >"$LOGS/clinical.log" 2>&1 </dev/null &
@@ -286,7 +289,8 @@ start_services() {
     # Facility's entry point only checks that DB_* are set (DB_PASSWORD non-empty); its pool
     # uses PG_* and its cache REDIS_*.
     say "facility on 127.0.0.1:$facility_port"
-    (cd "$SRC/microservices/facility-service" && env NODE_ENV="$node_env" PORT="$facility_port" \
+    (cd "$SRC/microservices/facility-service" || exit 1
+      env NODE_ENV="$node_env" PORT="$facility_port" \
         AUTH_SERVICE_URL="$auth_url" KAFKA_BROKERS=$NO_KAFKA KAFKA_BROKER=$NO_KAFKA \
         DB_HOST=127.0.0.1 DB_NAME=nilecare_facility DB_USER=nilecare_facility DB_PASSWORD=facility_pw \
         PG_HOST=127.0.0.1 PG_PORT=$PG_PORT PG_DATABASE=nilecare_facility PG_USER=nilecare_facility \
@@ -361,6 +365,10 @@ stop_recorded() { # stop_recorded NAME: TERM, wait up to 10 s, then KILL; only t
     kill -TERM "$pid" 2>/dev/null || true
     for i in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
     if kill -0 "$pid" 2>/dev/null; then say "$1 ignored TERM; KILL $pid"; kill -KILL "$pid" 2>/dev/null || true; fi
+  fi
+  # A port still answering means a process we did not record (say, a child): report it.
+  if [ -s "$RUN/$1.port" ] && port_in_use "$(cat "$RUN/$1.port")"; then
+    say "warning: 127.0.0.1:$(cat "$RUN/$1.port") still answers after stopping $1"
   fi
   rm -f "$RUN/$1.pid" "$RUN/$1.port"
 }
