@@ -129,10 +129,11 @@ class Drop(enum.Enum):
 
 def _period(name: str, period: object) -> str:
     """The analytics period, checked before any I/O (the service answers 400 otherwise)."""
-    try:
-        return AnalyticsPeriod(period).value
-    except ValueError:
-        pass
+    if isinstance(period, str):
+        try:
+            return AnalyticsPeriod(period).value
+        except ValueError:
+            pass
     raise InvalidRequestError(
         f"{name} must be one of: " + ", ".join(p.value for p in AnalyticsPeriod)
     )
@@ -423,7 +424,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
             return CacheResult(self._send(bound), False, 0.0, False)
         key, ttl = self._entry(cache, bound)
         if not fresh:
-            return cache.get_or_load(key, ttl, lambda: self._send(bound))
+            return cache.get_or_load(key, ttl, lambda: self._send(bound), wait=self.config.deadline)
         try:
             value = self._send(bound)
         except NotFoundError:
@@ -673,7 +674,9 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
             return CacheResult(await self._send(bound), False, 0.0, False)
         key, ttl = self._entry(cache, bound)
         if not fresh:
-            return await cache.aget_or_load(key, ttl, lambda: self._send(bound))
+            return await cache.aget_or_load(
+                key, ttl, lambda: self._send(bound), wait=self.config.deadline
+            )
         try:
             value = await self._send(bound)
         except NotFoundError:

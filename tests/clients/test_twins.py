@@ -33,6 +33,7 @@ PAIRS = [
 RENAMED = {
     "_arun": "_run",
     "_alookup": "_lookup",
+    "_aread": "_read",
     "aget_or_load": "get_or_load",
     "aclose": "close",
     "__aenter__": "__enter__",
@@ -55,6 +56,10 @@ INTENDED = {
     ),
     ("BaseServiceClient", "_token"): (
         "sync refuses an async token provider; async awaits whatever the provider returns"
+    ),
+    ("BaseServiceClient", "_read"): (
+        "sync checks the deadline between chunks (a blocking read cannot be interrupted); "
+        "async bounds the whole attempt with one timer"
     ),
     ("BaseServiceClient", "_attempt"): (
         "async makes no coroutine for what needs no waiting (no token provider, a free slot)"
