@@ -100,7 +100,7 @@ LIST_PATIENTS: Endpoint[Page[Patient]] = Endpoint(
     Safety.READ,
     returns=Page[Patient],
     key="patients",
-    # contract I13: filters and sort/order only when given; page and limit always (I12).
+    # contract I13: filters and sort/order only when given; page and limit always (contract I12).
     query=(*_PAGE, Param("search"), Param("sort"), Param("order")),
 )
 CREATE_PATIENT: Endpoint[Patient] = Endpoint(
