@@ -28,7 +28,6 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
 from nilecare_clients._errors import ConfigurationError
@@ -277,12 +276,6 @@ class ServiceConfig(_Frozen):
         if key is not None and not Path(key).is_file():
             raise ValueError("key file does not exist")
         return value
-
-    @model_validator(mode="after")
-    def _check_keepalive(self) -> ServiceConfig:
-        if self.max_keepalive_connections > self.max_connections:
-            raise ValueError("max_keepalive_connections must not exceed max_connections")
-        return self
 
     @property
     def in_flight_limit(self) -> int:

@@ -231,9 +231,10 @@ class _FacilityCacheOwner:
         elif cache:
             policy = cache_policy or CachePolicy()
             shared = shared_cache(config.name, policy, config.retry.clock)
-            if shared.policy != policy:
+            if cache_policy is not None and shared.policy != policy:
                 # The first client of a service fixes the shared cache's policy (per service
                 # and process, like the breaker); other TTLs than asked for would be a trap.
+                # No policy given means "the shared cache as it is".
                 field = next(
                     (
                         f
