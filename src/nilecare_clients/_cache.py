@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from cachetools import LRUCache
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from nilecare_clients import _hooks
-from nilecare_clients._config import _EnvReader, _Frozen, describe_validation_error
+from nilecare_clients._config import InvalidSettingsError, _EnvReader, _Frozen, describe_problems
 from nilecare_clients._errors import ConfigurationError, NotFoundError, ServerError
 from nilecare_clients._hooks import CacheEvent
 from nilecare_clients._log import emit
@@ -77,10 +77,10 @@ class CachePolicy(_Frozen):
             if value is not None:
                 values[field] = value
         try:
-            return cls.model_validate(values)
-        except ValidationError as exc:
-            message = describe_validation_error(
-                exc, "CachePolicy", lambda f: f"{read.prefix}CACHE_{f.upper()}"
+            return cls(**values)
+        except InvalidSettingsError as exc:
+            message = describe_problems(
+                "CachePolicy", exc.problems, lambda f: f"{read.prefix}CACHE_{f.upper()}"
             )
         raise ConfigurationError(message)
 

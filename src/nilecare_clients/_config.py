@@ -77,16 +77,16 @@ def _rule(error: Mapping[str, Any]) -> str:
     message = str(error["msg"]).splitlines()[0]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)
+    if message.startswith("invalid ") and ": " in message:  # a nested policy's own message
+        message = "." + message.split(": ", 1)[1]  # joined to the field: retry.max_attempts
     return message.replace("Input should be", "must be")
 
 
 _UNION_MEMBERS = frozenset({"bool", "str", "int", "float", "none"})
 
 
-def describe_validation_error(
-    exc: ValidationError, model: str, name_field: Callable[[str], str] | None = None
-) -> str:
-    """One line for a pydantic error: each field (once) and its rule, never the value."""
+def setting_problems(exc: ValidationError) -> list[tuple[str, str]]:
+    """``(field, rule)`` per invalid field (first rule only), never the value."""
     parts: dict[str, str] = {}
     for error in exc.errors(include_url=False, include_input=False):
         names: list[str] = []
@@ -95,10 +95,32 @@ def describe_validation_error(
             if not isinstance(part, str) or not part.isidentifier() or part in _UNION_MEMBERS:
                 break
             names.append(part)
-        field = ".".join(names) or model
-        shown = name_field(field) if name_field is not None else field
-        parts.setdefault(shown, _rule(error))
-    return f"invalid {model}: " + "; ".join(f"{field} {rule}" for field, rule in parts.items())
+        field, rule = ".".join(names), _rule(error)
+        if rule.startswith("."):
+            nested, _, rule = rule[1:].partition(" ")
+            field = f"{field}.{nested}"
+        parts.setdefault(field, rule)
+    return list(parts.items())
+
+
+def describe_problems(
+    model: str, problems: list[tuple[str, str]], name_field: Callable[[str], str] | None = None
+) -> str:
+    """One line: ``invalid <model>: <field> <rule>; ...`` (fields renamed by ``name_field``)."""
+    shown = [
+        (name_field(field) if name_field is not None and field else field or model, rule)
+        for field, rule in problems
+    ]
+    return f"invalid {model}: " + "; ".join(f"{field} {rule}" for field, rule in shown)
+
+
+class InvalidSettingsError(ConfigurationError):
+    """A policy or config model refused its input; ``problems`` lists ``(field, rule)``."""
+
+    def __init__(self, model: str, problems: list[tuple[str, str]]) -> None:
+        self.model = model
+        self.problems = problems
+        super().__init__(describe_problems(model, problems))
 
 
 class _Frozen(BaseModel):
@@ -107,15 +129,19 @@ class _Frozen(BaseModel):
     )
 
     def __init__(self, **data: Any) -> None:
-        """Validate, turning pydantic's error into a one-line ``ConfigurationError``."""
+        """Validate, turning pydantic's error into a one-line ``ConfigurationError``.
+
+        pydantic routes ``model_validate`` through this too. A nested policy given as a dict
+        fails inside the outer model's validation, which reports it as the outer field.
+        """
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            message = describe_validation_error(exc, type(self).__name__)
+            problems = setting_problems(exc)
         else:
             return
         # Raised outside the except block: no pydantic text on the __context__ chain.
-        raise ConfigurationError(message)
+        raise InvalidSettingsError(type(self).__name__, problems)
 
 
 class RetryPolicy(_Frozen):
@@ -375,10 +401,10 @@ class ServiceConfig(_Frozen):
             return origin.get(top, field)
 
         try:
-            return cls.model_validate(values)
-        except ValidationError as exc:
-            message = describe_validation_error(exc, "ServiceConfig", blame)
-        raise ConfigurationError(message)
+            return cls(**values)
+        except InvalidSettingsError as exc:
+            problems = exc.problems
+        raise ConfigurationError(describe_problems("ServiceConfig", problems, blame))
 
 
 #: Every variable ``ServiceConfig.from_env`` reads (after ``NILECARE_<SERVICE>_``).
