@@ -1104,7 +1104,7 @@ class AsyncBaseServiceClient(_ClientBase):
         token = provider()
         if inspect.isawaitable(token):
             token = await token
-        return token
+        return checked_token(token, "the token_provider's token")
 
     async def _attempt(self, call: _Call, attempt: int) -> Any:
         core = self._core
@@ -1117,11 +1117,17 @@ class AsyncBaseServiceClient(_ClientBase):
             raise core.bulkhead_full(call)
         started = time.perf_counter()
         try:
-            response = await self._http.send(core.build_request(self._http, call, attempt, token))
+            response: httpx.Response | None = await self._http.send(
+                core.build_request(self._http, call, attempt, token)
+            )
+        except (httpx.LocalProtocolError, UnicodeError):
+            response = None  # raised below, off the chain: the error quotes the header
         except httpx.RequestError as exc:
             raise core.on_transport_error(call, exc, attempt, started) from exc
         finally:
             core.bulkhead.release()
+        if response is None:
+            raise core.unwritable(call)
         return core.on_response(
             call, response.status_code, response.headers, response.content, attempt, started
         )
