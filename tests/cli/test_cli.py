@@ -13,7 +13,6 @@ from nilecare_clients import __version__
 from nilecare_clients.cli import configured_services, main
 from scripted_server import Action, free_port, scripted_server
 
-
 # The real services' health bodies (contract §1.7).
 CLINICAL_HEALTH = {"success": True, "service": "clinical-service", "status": "healthy"}
 FACILITY_HEALTH = {"status": "healthy", "service": "facility-service", "version": "1.0.0"}

@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
-
 from client_payloads import FACILITY_ID, facility_ok, facility_row
+
 from nilecare_clients import (
     AsyncBaseServiceClient,
     BaseServiceClient,

@@ -205,7 +205,7 @@ def test_cache_ttls_from_the_environment() -> None:
     assert (policy.facility_ttl, policy.facility_list_ttl, policy.department_ttl) == (120, 60, 30)
     assert (policy.negative_ttl, policy.max_stale, policy.max_entries) == (0, 600, 50)
     assert policy.jitter == 0 and CachePolicy.from_env(environ={}) == CachePolicy()
-    with pytest.raises(ConfigurationError, match="^NILECARE_FACILITY_CACHE_FACILITY_TTL must"):
+    with pytest.raises(ConfigurationError, match=r"^NILECARE_FACILITY_CACHE_FACILITY_TTL must"):
         CachePolicy.from_env(environ={"NILECARE_FACILITY_CACHE_FACILITY_TTL": "soon"})
     with pytest.raises(ConfigurationError, match="NILECARE_FACILITY_CACHE_JITTER must be less"):
         CachePolicy.from_env(environ={"NILECARE_FACILITY_CACHE_JITTER": "2"})
