@@ -69,7 +69,11 @@ def test_from_env_names_the_variable_and_never_the_value() -> None:
     with pytest.raises(ConfigurationError) as info:
         ServiceConfig.from_env("CLINICAL", environ={URL: "http://secret-host.example/api/v1"})
     text = one_line(info.value)
-    assert "NILECARE_CLINICAL_URL is the service root" in text and "secret-host" not in text
+    assert (
+        text
+        == "invalid ServiceConfig: NILECARE_CLINICAL_URL is the service root: leave out /api/v1"
+    )
+    assert "secret-host" not in text
 
 
 def test_from_env_blames_overrides_on_the_code() -> None:
@@ -136,6 +140,23 @@ def test_missing_files_are_named_by_variable(tmp_path: Path) -> None:
             ServiceConfig.from_env("CLINICAL", environ=env(**values))
         text = one_line(info.value)
         assert expected in text and "hidden-name" not in text, text
+
+
+def test_client_certificate_and_key_from_the_environment(tmp_path: Path) -> None:
+    """_CLIENT_CERT alone is a PEM path; with _CLIENT_KEY it is a (cert, key) pair."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.write_text("x")
+    key.write_text("y")
+    alone = ServiceConfig.from_env("CLINICAL", environ=env(CLIENT_CERT=str(cert)))
+    assert alone.client_cert == str(cert)
+    pair = ServiceConfig.from_env(
+        "CLINICAL", environ=env(CLIENT_CERT=str(cert), CLIENT_KEY=str(key))
+    )
+    assert pair.client_cert == (str(cert), str(key))
+    with pytest.raises(
+        ConfigurationError, match="CLIENT_KEY is set but NILECARE_CLINICAL_CLIENT_CERT"
+    ):
+        ServiceConfig.from_env("CLINICAL", environ=env(CLIENT_KEY=str(key)))
 
 
 def test_an_unloadable_certificate_is_a_configuration_error_at_construction(tmp_path: Path) -> None:

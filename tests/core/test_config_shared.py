@@ -46,6 +46,8 @@ def kind(request: pytest.FixtureRequest) -> str:
         ({"breaker": BreakerPolicy(consecutive_failures=2)}, "breaker"),
         ({"retry": RetryPolicy(budget_ratio=0.5)}, "retry.budget_ratio"),
         ({"retry": RetryPolicy(budget_window=3)}, "retry.budget_window"),
+        ({"retry": RetryPolicy(budget_min_per_second=0)}, "retry.budget_min_per_second"),
+        ({"retry": RetryPolicy(clock=lambda: 0.0)}, "retry.clock"),
     ],
 )
 def test_a_second_client_disagreeing_on_shared_state_is_refused(
