@@ -984,9 +984,9 @@ class AsyncBaseServiceClient(_ClientBase):
             raise InvalidRequestError("pass http_client or transport, not both")
         self._core = _ClientCore(config, audited=self._audited)
         self._owns_http = http_client is None
-        # A pool built here belongs to the loop of its first call; an injected one is the
-        # caller's to manage.
-        self._life = _Lifecycle(bind_loop=http_client is None)
+        # A pool built here belongs to the loop of its first call; an injected client or
+        # transport is the caller's to manage.
+        self._life = _Lifecycle(bind_loop=http_client is None and transport is None)
         self._http: httpx.AsyncClient = http_client or build_async_client(config, transport)
         self._adopt_http(self._http, built_here=http_client is None)
 
