@@ -870,8 +870,10 @@ class _ClientBase:
 
 
 def _service_named_in(body: bytes) -> str | None:
-    """The ``service`` field of a NileCare health body (both services send one: contract
-    §1.7), or None for any other answer. Only a short plain name is kept."""
+    """The ``service`` field of a NileCare health body, or None for any other answer.
+
+    Both services name themselves in it (contract §1.7). Only a short plain name is kept.
+    """
     try:
         parsed = json_loads(body)
     except ValueError:
