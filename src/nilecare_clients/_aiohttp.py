@@ -40,8 +40,8 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from nilecare_clients._config import ServiceConfig
-from nilecare_clients._errors import ERROR_BODY_LIMIT, ConfigurationError
-from nilecare_clients._transport import aiohttp_failure_as_httpx
+from nilecare_clients._errors import ERROR_BODY_LIMIT
+from nilecare_clients._transport import aiohttp_failure_as_httpx, wrong_event_loop
 
 __all__ = ["AiohttpServiceTransport"]
 
@@ -89,11 +89,7 @@ class AiohttpServiceTransport(AiohttpTransport):
         if not isinstance(session, aiohttp.ClientSession):
             session = self.client = self._open_session()
         elif self._loop is not asyncio.get_running_loop():
-            raise ConfigurationError(
-                f"the async client for {self._service!r} (async_transport='aiohttp') was first "
-                "used in another event loop, and its aiohttp session belongs to that loop: "
-                "create one client per event loop (e.g. in the app's lifespan)"
-            )
+            raise wrong_event_loop(self._service)  # the client checks first; this is a backstop
         timeout = request.extensions.get("timeout", {})
         body = request.content if isinstance(request.stream, httpx.ByteStream) else None
         if body is None:
@@ -118,6 +114,14 @@ class AiohttpServiceTransport(AiohttpTransport):
             # as its cause for map_transport_error to judge.
             error, cause = aiohttp_failure_as_httpx(exc, request)
             raise error from cause
+        except (ValueError, UnicodeError):
+            # aiohttp refused to write the request (a header it forbids): nothing was sent.
+            # Its message may quote the header, so it is raised below, off the chain.
+            unwritable = True
+        else:
+            unwritable = False
+        if unwritable:
+            raise httpx.LocalProtocolError("request could not be written", request=request)
         extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
         if answer.reason:
             extensions["reason_phrase"] = answer.reason.encode()

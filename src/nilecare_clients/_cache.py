@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
 import random
 import threading
 import time
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -29,9 +30,14 @@ from cachetools import LRUCache
 from pydantic import Field
 
 from nilecare_clients import _hooks
-from nilecare_clients._config import _Frozen
+from nilecare_clients._config import InvalidSettingsError, _EnvReader, _Frozen, describe_problems
 from nilecare_clients._correlation import get_deadline
-from nilecare_clients._errors import NotFoundError, ServerError, ServiceTimeoutError
+from nilecare_clients._errors import (
+    ConfigurationError,
+    NotFoundError,
+    ServerError,
+    ServiceTimeoutError,
+)
 from nilecare_clients._hooks import CacheEvent
 from nilecare_clients._log import emit
 
@@ -54,6 +60,36 @@ class CachePolicy(_Frozen):
     max_entries: int = Field(default=10_000, ge=1)
     #: Each TTL is spread by +-jitter (a fraction) so a fleet does not expire together.
     jitter: float = Field(default=0.1, ge=0, lt=1)
+
+    @classmethod
+    def from_env(
+        cls, service: str = "FACILITY", *, environ: Mapping[str, str] | None = None
+    ) -> CachePolicy:
+        """Read ``NILECARE_<SERVICE>_CACHE_<FIELD>`` for each field (``_CACHE_ENABLED``,
+        ``_CACHE_FACILITY_TTL``, ``_CACHE_FACILITY_LIST_TTL``, ``_CACHE_DEPARTMENT_TTL``,
+        ``_CACHE_NEGATIVE_TTL``, ``_CACHE_MAX_STALE``, ``_CACHE_MAX_ENTRIES``,
+        ``_CACHE_JITTER``); errors name the variable, never the value."""
+        read = _EnvReader(
+            os.environ if environ is None else environ, f"NILECARE_{service.upper()}_"
+        )
+        values: dict[str, Any] = {}
+        for field, info in cls.model_fields.items():
+            key = f"CACHE_{field.upper()}"
+            if info.annotation is bool:
+                value: Any = read.flag(key)
+            elif info.annotation is int:
+                value = read.integer(key, 1)
+            else:
+                value = read.number(key, allow_zero=True)
+            if value is not None:
+                values[field] = value
+        try:
+            return cls(**values)
+        except InvalidSettingsError as exc:
+            message = describe_problems(
+                "CachePolicy", exc.problems, lambda f: f"{read.prefix}CACHE_{f.upper()}"
+            )
+        raise ConfigurationError(message)
 
 
 @dataclass(frozen=True)

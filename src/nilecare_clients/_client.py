@@ -15,9 +15,11 @@ import copy
 import enum
 import inspect
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from json import loads as json_loads
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -27,7 +29,7 @@ from pydantic_core import to_json
 from typing_extensions import Self
 
 from nilecare_clients import _hooks, _testmode
-from nilecare_clients._config import ServiceConfig
+from nilecare_clients._config import ServiceConfig, checked_token
 from nilecare_clients._correlation import get_correlation_id, get_deadline, new_correlation_id
 from nilecare_clients._decisions import (
     RetryDecision,
@@ -48,6 +50,8 @@ from nilecare_clients._errors import (
     AuthenticationError,
     BulkheadFullError,
     CircuitOpenError,
+    ClientClosedError,
+    ConfigurationError,
     InvalidRequestError,
     NileCareError,
     NotFoundError,
@@ -65,6 +69,7 @@ from nilecare_clients._transport import (
     build_sync_client,
     map_transport_error,
     timeout_for,
+    wrong_event_loop,
 )
 from nilecare_clients.observability.audit import audit_logger, record_access
 
@@ -100,6 +105,9 @@ class HealthStatus:
     latency_ms: float
     breaker_state: str
     error: str | None = None
+    #: The ``service`` the health body names (``"clinical-service"``), when it names one: how
+    #: ``nilecare-clients check`` tells the configured service from whatever else answers.
+    answered_as: str | None = None
 
 
 class _Call:
@@ -236,7 +244,9 @@ class _ClientCore:
                     or any(c in name for c in "\r\n\x00:")
                     or not (name.isascii() and value.isascii())
                 ):
-                    raise InvalidRequestError("a header name or value holds a forbidden character")
+                    raise InvalidRequestError(
+                        "a header name or value holds a character HTTP forbids; nothing was sent"
+                    )
                 if name.lower() == "idempotency-key":
                     name = "Idempotency-Key"  # one spelling, so the key is recognised below
                 out[name] = value
@@ -353,6 +363,18 @@ class _ClientCore:
     def bulkhead_wait(self, call: _Call) -> float:
         """How long a call may queue for a bulkhead slot: the pool timeout, within the deadline."""
         return max(0.0, min(self.config.pool_timeout, call.deadline - self.retry.clock()))
+
+    def unwritable(self, call: _Call) -> InvalidRequestError:
+        """The request could not be written (a header or URL HTTP forbids): nothing was sent.
+
+        Not a service failure (no breaker verdict, no retry, never ``OutcomeUnknownError``),
+        and raised without the transport's error, whose message quotes the header.
+        """
+        call.outcome = "InvalidRequestError"
+        return InvalidRequestError(
+            f"{self.service}: {call.method} {call.route}: the request could not be written "
+            "(a header or the URL holds a character HTTP forbids); nothing was sent"
+        )
 
     def bulkhead_full(self, call: _Call) -> BulkheadFullError:
         call.outcome = "BulkheadFullError"
@@ -706,10 +728,40 @@ class _ClientCore:
         return decision
 
 
+# What a ``with_options`` copy cannot change: it shares its parent's connection pool, built
+# with these. (The per-service fields, ``_config.SHARED_FIELDS``, are refused by the registry.)
+_POOL_FIELDS = (
+    "max_connections",
+    "max_keepalive_connections",
+    "keepalive_expiry",
+    "verify",
+    "client_cert",
+    "async_transport",
+)
+
+
 def _new_config(config: ServiceConfig, changes: Mapping[str, Any]) -> ServiceConfig:
     values = {name: getattr(config, name) for name in type(config).model_fields}
     values.update(changes)
-    return type(config)(**values)
+    new = type(config)(**values)
+    for field in _POOL_FIELDS:
+        if getattr(new, field) != getattr(config, field):
+            raise ConfigurationError(
+                f"with_options cannot change {field}: the copy shares its parent's connection "
+                "pool; build a new client for other pool or TLS settings"
+            )
+    return new
+
+
+class _Lifecycle:
+    """Closed or not, and the event loop an async client is bound to; shared with copies."""
+
+    __slots__ = ("bind_loop", "closed", "loop")
+
+    def __init__(self, bind_loop: bool) -> None:
+        self.closed = False
+        self.bind_loop = bind_loop
+        self.loop: asyncio.AbstractEventLoop | None = None
 
 
 class _ClientBase:
@@ -717,6 +769,10 @@ class _ClientBase:
 
     _core: _ClientCore
     _owns_http: bool
+    _life: _Lifecycle
+    _http: httpx.Client | httpx.AsyncClient
+    #: ``with_options`` copies: closing one closes nothing (its parent owns the connections).
+    _is_copy = False
     #: Subclasses whose calls touch patient data set this: each call emits an audit event.
     _audited = False
 
@@ -725,14 +781,40 @@ class _ClientBase:
         return self._core.config
 
     def with_options(self, **changes: Any) -> Self:
-        """A copy with some ``ServiceConfig`` fields changed, sharing the connection pool."""
+        """A copy with some ``ServiceConfig`` fields changed, sharing the connection pool.
+
+        Only per-client fields can change (timeouts, deadline, headers, credentials, retry
+        attempts and backoff): pool and TLS fields, and the per-service ones (breaker, retry
+        budget, in-flight limit), raise ``ConfigurationError`` naming the field.
+        """
+        self._ensure_open()
         clone = copy.copy(self)
         core = _ClientCore(_new_config(self._core.config, changes), audited=self._audited)
         if self._core.http_binding is not None:
             core.bind_http(*self._core.http_binding)
         clone._core = core
         clone._owns_http = False
+        clone._is_copy = True
         return clone
+
+    def _ensure_usable(self) -> None:
+        """Open, and in the event loop the client's connections belong to (async clients)."""
+        self._ensure_open()
+        life = self._life
+        if life.bind_loop:
+            loop = asyncio.get_running_loop()
+            if life.loop is None:
+                life.loop = loop
+            elif life.loop is not loop:
+                raise wrong_event_loop(self._core.service)
+
+    def _ensure_open(self) -> None:
+        """Refuse use after ``close()``/``aclose()`` with a typed error that says what to do."""
+        if self._life.closed or self._http.is_closed:
+            raise ClientClosedError(
+                f"the {self._core.service!r} client is closed: create a new client (a "
+                "with_options copy shares its parent's connections and closes with it)"
+            )
 
     def _adopt_http(self, http: httpx.Client | httpx.AsyncClient, built_here: bool) -> None:
         """A client built here sends our fixed headers itself, once set (see ``bind_http``)."""
@@ -748,7 +830,9 @@ class _ClientBase:
         """``"closed"``, ``"open"`` or ``"half-open"``: this service's shared breaker."""
         return self._core.breaker.state
 
-    def _health(self, status: int | None, started: float, error: str | None) -> HealthStatus:
+    def _health(
+        self, status: int | None, started: float, error: str | None, body: bytes = b""
+    ) -> HealthStatus:
         return HealthStatus(
             service=self._core.service,
             ok=status == 200,
@@ -756,6 +840,7 @@ class _ClientBase:
             latency_ms=round((time.perf_counter() - started) * 1000, 3),
             breaker_state=self._core.breaker.state,
             error=error,
+            answered_as=_service_named_in(body) if status == 200 else None,
         )
 
     def _health_request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
@@ -771,6 +856,21 @@ class _ClientBase:
     def __repr__(self) -> str:
         core = self._core
         return f"{type(self).__name__}(service={core.service!r}, base_url={core.config.base_url!r})"
+
+
+def _service_named_in(body: bytes) -> str | None:
+    """The ``service`` field of a NileCare health body, or None for any other answer.
+
+    Both services name themselves in it (contract §1.7). Only a short plain name is kept.
+    """
+    try:
+        parsed = json_loads(body)
+    except ValueError:
+        return None
+    name = parsed.get("service") if isinstance(parsed, dict) else None
+    if isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name):
+        return name
+    return None
 
 
 class BaseServiceClient(_ClientBase):
@@ -792,14 +892,19 @@ class BaseServiceClient(_ClientBase):
             raise InvalidRequestError("pass http_client or transport, not both")
         self._core = _ClientCore(config, audited=self._audited)
         self._owns_http = http_client is None
-        self._http = http_client or build_sync_client(config, transport)
+        self._life = _Lifecycle(bind_loop=False)
+        self._http: httpx.Client = http_client or build_sync_client(config, transport)
         self._adopt_http(self._http, built_here=http_client is None)
 
     def close(self) -> None:
+        """Close the connections; later calls (and calls on copies) raise ClientClosedError."""
+        if not self._is_copy:
+            self._life.closed = True
         if self._owns_http:
             self._http.close()
 
     def __enter__(self) -> Self:
+        self._ensure_open()
         return self
 
     def __exit__(
@@ -812,12 +917,13 @@ class BaseServiceClient(_ClientBase):
 
     def health_check(self) -> HealthStatus:
         """Probe ``GET /health`` once (no retry, no breaker); never raises for an outage."""
+        self._ensure_open()
         started = time.perf_counter()
         try:
             response = self._http.send(self._health_request(self._http))
         except httpx.HTTPError as exc:
             return self._health(None, started, type(exc).__name__)
-        return self._health(response.status_code, started, None)
+        return self._health(response.status_code, started, None, response.content)
 
     def _run(self, endpoint: Endpoint[T], *ids: str, **values: Any) -> T:
         """Call a declared endpoint with this call's ids and values (see ``_endpoint.py``)."""
@@ -857,6 +963,7 @@ class BaseServiceClient(_ClientBase):
 
     def _send(self, bound: Bound[T]) -> T:
         """One logical call: the first attempt, the retries if it failed, the one verdict."""
+        self._ensure_open()
         core = self._core
         endpoint = bound.endpoint
         call = core.prepare(bound)
@@ -900,7 +1007,7 @@ class BaseServiceClient(_ClientBase):
             if inspect.iscoroutine(token):
                 token.close()
             raise InvalidRequestError("token_provider is async: use the async client")
-        return token
+        return checked_token(token, "the token_provider's token")
 
     def _attempt(self, call: _Call, attempt: int) -> Any:
         core = self._core
@@ -909,6 +1016,7 @@ class BaseServiceClient(_ClientBase):
         if not core.bulkhead.acquire(core.bulkhead_wait(call)):
             raise core.bulkhead_full(call)
         started = time.perf_counter()
+        unwritable = False
         try:
             request = core.build_request(self._http, call, attempt, token)
             response = self._http.send(request, stream=True)
@@ -916,10 +1024,14 @@ class BaseServiceClient(_ClientBase):
                 content = self._read(call, response, attempt, started)
             finally:
                 response.close()
+        except (httpx.LocalProtocolError, UnicodeError):
+            unwritable = True  # raised below, off the chain: the error quotes the header
         except httpx.RequestError as exc:
             raise core.on_transport_error(call, exc, attempt, started) from exc
         finally:
             core.bulkhead.release()
+        if unwritable:
+            raise core.unwritable(call)
         return core.on_response(
             call, response.status_code, response.headers, content, attempt, started
         )
@@ -963,14 +1075,21 @@ class AsyncBaseServiceClient(_ClientBase):
             raise InvalidRequestError("pass http_client or transport, not both")
         self._core = _ClientCore(config, audited=self._audited)
         self._owns_http = http_client is None
-        self._http = http_client or build_async_client(config, transport)
+        # A pool built here belongs to the loop of its first call; an injected client or
+        # transport is the caller's to manage.
+        self._life = _Lifecycle(bind_loop=http_client is None and transport is None)
+        self._http: httpx.AsyncClient = http_client or build_async_client(config, transport)
         self._adopt_http(self._http, built_here=http_client is None)
 
     async def aclose(self) -> None:
+        """Close the connections; later calls (and calls on copies) raise ClientClosedError."""
+        if not self._is_copy:
+            self._life.closed = True
         if self._owns_http:
             await self._http.aclose()
 
     async def __aenter__(self) -> Self:
+        self._ensure_open()
         return self
 
     async def __aexit__(
@@ -983,12 +1102,13 @@ class AsyncBaseServiceClient(_ClientBase):
 
     async def health_check(self) -> HealthStatus:
         """Probe ``GET /health`` once (no retry, no breaker); never raises for an outage."""
+        self._ensure_usable()
         started = time.perf_counter()
         try:
             response = await self._http.send(self._health_request(self._http))
         except httpx.HTTPError as exc:
             return self._health(None, started, type(exc).__name__)
-        return self._health(response.status_code, started, None)
+        return self._health(response.status_code, started, None, response.content)
 
     async def _arun(self, endpoint: Endpoint[T], *ids: str, **values: Any) -> T:
         """Call a declared endpoint with this call's ids and values (see ``_endpoint.py``)."""
@@ -1028,6 +1148,7 @@ class AsyncBaseServiceClient(_ClientBase):
 
     async def _send(self, bound: Bound[T]) -> T:
         """One logical call: the first attempt, the retries if it failed, the one verdict."""
+        self._ensure_usable()
         core = self._core
         endpoint = bound.endpoint
         call = core.prepare(bound)
@@ -1069,7 +1190,7 @@ class AsyncBaseServiceClient(_ClientBase):
         token = provider()
         if inspect.isawaitable(token):
             token = await token
-        return token
+        return checked_token(token, "the token_provider's token")
 
     async def _attempt(self, call: _Call, attempt: int) -> Any:
         core = self._core
@@ -1082,6 +1203,7 @@ class AsyncBaseServiceClient(_ClientBase):
             raise core.bulkhead_full(call)
         started = time.perf_counter()
         phase = "waiting for the answer"
+        unwritable = False
         try:
             # One timer for the whole exchange: a body trickled byte by byte, each byte inside
             # the read timeout, still ends at the deadline, on either async transport.
@@ -1095,10 +1217,14 @@ class AsyncBaseServiceClient(_ClientBase):
                     await response.aclose()
         except TimeoutError:
             raise core.deadline_exceeded(call, phase, attempt, started) from None
+        except (httpx.LocalProtocolError, UnicodeError):
+            unwritable = True  # raised below, off the chain: the error quotes the header
         except httpx.RequestError as exc:
             raise core.on_transport_error(call, exc, attempt, started) from exc
         finally:
             core.bulkhead.release()
+        if unwritable:
+            raise core.unwritable(call)
         return core.on_response(
             call, response.status_code, response.headers, content, attempt, started
         )

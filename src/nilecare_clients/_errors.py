@@ -3,8 +3,11 @@
 ::
 
     NileCareError                      root of everything this library raises
-    ├── InvalidRequestError            bad input caught before any I/O
-    ├── ConfigurationError             a missing or invalid setting (names it, never its value)
+    ├── InvalidRequestError            bad input caught before any I/O (also a ValueError)
+    ├── ConfigurationError             a missing or invalid setting (names it, never its value;
+    │                                  also a ValueError), or an async client used from a
+    │                                  second event loop
+    ├── ClientClosedError              the client was closed (also a RuntimeError)
     ├── ResponseValidationError        an answer that does not fit the contract
     │   └── ResponseTooLargeError      a success body over ``max_response_bytes`` (not buffered)
     └── ServiceError                   the service answered with an error, or could not be reached
@@ -16,7 +19,9 @@
         ├── NotFoundError              404
         ├── ConflictError              409
         ├── RateLimitedError           429
-        ├── OutcomeUnknownError        a write that may have been applied (no safe retry)
+        ├── OutcomeUnknownError        a write that may have been applied (no safe retry);
+        │                              NOT a ServerError: ``except ServerError`` misses it,
+        │                              whatever the status (a 5xx, a timeout, a reset)
         └── ServerError                5xx
             └── ServiceUnavailableError    503, and transport failures:
                 ├── ServiceUnreachableError    connect failed: nothing was sent
@@ -38,6 +43,7 @@ __all__ = [
     "BadRequestError",
     "BulkheadFullError",
     "CircuitOpenError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
     "InvalidRequestError",
@@ -79,6 +85,14 @@ class InvalidRequestError(NileCareError, ValueError):
 
 class ConfigurationError(NileCareError, ValueError):
     """A configuration value is missing or invalid (names the variable, never its value)."""
+
+
+class ClientClosedError(NileCareError, RuntimeError):
+    """The client (or the client a ``with_options`` copy was made from) was closed.
+
+    Its connections are gone; the message says to create a new client rather than leaving
+    the caller with httpx's bare ``RuntimeError``.
+    """
 
 
 class _CallContext:

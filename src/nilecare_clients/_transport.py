@@ -35,6 +35,7 @@ __all__ = [
     "build_sync_client",
     "map_transport_error",
     "timeout_for",
+    "wrong_event_loop",
 ]
 
 
@@ -85,19 +86,29 @@ def _limits(config: ServiceConfig) -> httpx.Limits:
 
 
 def _verify(config: ServiceConfig) -> ssl.SSLContext | bool:
+    """The TLS setting; a CA bundle or client certificate that cannot be loaded is a
+    ``ConfigurationError`` naming the field (ssl's own error may quote the file)."""
     if config.verify is False:
         return False
     if config.verify is True and config.client_cert is None:
         return True
-    ctx = ssl.create_default_context(
-        cafile=config.verify if isinstance(config.verify, str) else None
-    )
-    if config.client_cert is not None:
-        if isinstance(config.client_cert, tuple):
-            ctx.load_cert_chain(config.client_cert[0], config.client_cert[1])
-        else:
-            ctx.load_cert_chain(config.client_cert)
-    return ctx
+    field = "verify"
+    try:
+        ctx = ssl.create_default_context(
+            cafile=config.verify if isinstance(config.verify, str) else None
+        )
+        field = "client_cert"
+        if config.client_cert is not None:
+            if isinstance(config.client_cert, tuple):
+                ctx.load_cert_chain(config.client_cert[0], config.client_cert[1])
+            else:
+                ctx.load_cert_chain(config.client_cert)
+    except (OSError, ValueError):  # ssl.SSLError is an OSError
+        pass
+    else:
+        return ctx
+    what = "CA bundle" if field == "verify" else "client certificate or key"
+    raise ConfigurationError(f"{config.name}: {field}: the {what} is not a loadable PEM file")
 
 
 def _client_kwargs(config: ServiceConfig, transport: Any) -> dict[str, Any]:
@@ -141,6 +152,19 @@ def build_async_client(
             config, verify=kwargs.pop("verify"), limits=kwargs.pop("limits")
         )
     return httpx.AsyncClient(**kwargs)
+
+
+def wrong_event_loop(service: str) -> ConfigurationError:
+    """The one error for an async client used outside the event loop it was first used in.
+
+    Both async transports hold connections (and futures) of that loop: reusing them from
+    another loop fails deep inside the transport, or hangs.
+    """
+    return ConfigurationError(
+        f"the async client for {service!r} was first used in another event loop, whose "
+        "connections it holds: create one client per event loop (e.g. in the app's lifespan) "
+        "and close it in that loop"
+    )
 
 
 def map_transport_error(

@@ -3,7 +3,9 @@
 ``check`` is for operators and deploy pipelines: it finds every ``NILECARE_<SERVICE>_URL`` in
 the environment, probes each service's health route through the real client (so TLS, tokens
 and timeouts are exactly what the service will use), prints a table, and exits non-zero when
-any service is down.
+any service is down or is not the service it was configured for: a NileCare health body names
+its service (``"clinical-service"``, contract §1.7), and any other answer, however healthy, is
+"wrong service". Every reason is one line.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Mapping, Sequence
 
 from nilecare_clients._client import BaseServiceClient, HealthStatus
 from nilecare_clients._config import ServiceConfig
-from nilecare_clients._errors import ConfigurationError
+from nilecare_clients._errors import NileCareError
 from nilecare_clients._version import __version__
 
 __all__ = ["main"]
@@ -31,29 +33,51 @@ def configured_services(environ: Mapping[str, str]) -> list[str]:
 
 
 def _probe(service: str, environ: Mapping[str, str]) -> dict[str, object]:
+    row: dict[str, object] = {
+        "service": service.lower(),
+        "url": None,
+        "ok": False,
+        "status_code": None,
+        "latency_ms": None,
+        "breaker_state": None,
+        "answered_as": None,
+        "error": None,
+    }
     try:
         config = ServiceConfig.from_env(service, environ=environ)
-    except ConfigurationError as exc:
-        return {
-            "service": service.lower(),
-            "url": None,
-            "ok": False,
-            "status_code": None,
-            "latency_ms": None,
-            "breaker_state": None,
-            "error": str(exc),
-        }
-    with BaseServiceClient(config=config) as client:
-        health: HealthStatus = client.health_check()
-    return {
-        "service": health.service,
-        "url": config.base_url + config.health_path,
-        "ok": health.ok,
-        "status_code": health.status_code,
-        "latency_ms": health.latency_ms,
-        "breaker_state": health.breaker_state,
-        "error": health.error,
-    }
+        row["url"] = config.base_url + config.health_path
+        with BaseServiceClient(config=config) as client:
+            health: HealthStatus = client.health_check()
+    except NileCareError as exc:
+        row["error"] = _one_line(str(exc))
+        return row
+    row.update(
+        service=health.service,
+        ok=health.ok,
+        status_code=health.status_code,
+        latency_ms=health.latency_ms,
+        breaker_state=health.breaker_state,
+        answered_as=health.answered_as,
+        error=health.error,
+    )
+    if health.ok and not _is_service(config.name, health.answered_as):
+        row["ok"] = False
+        row["error"] = (
+            "wrong service: not a NileCare health answer"
+            if health.answered_as is None
+            else f"wrong service: answers as {health.answered_as}"
+        )
+    return row
+
+
+def _is_service(name: str, answered_as: str | None) -> bool:
+    """A NileCare health body names the service (``clinical-service`` for ``clinical``)."""
+    return answered_as is not None and answered_as.lower() in (name, f"{name}-service")
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def _table(rows: Sequence[Mapping[str, object]]) -> str:
@@ -65,7 +89,7 @@ def _table(rows: Sequence[Mapping[str, object]]) -> str:
             (
                 str(row["service"]),
                 str(row["url"] or "-"),
-                "up" if row["ok"] else f"DOWN ({row['error'] or 'unhealthy'})",
+                "up" if row["ok"] else f"DOWN ({_one_line(str(row['error'] or 'unhealthy'))})",
                 str(row["status_code"] or "-"),
                 f"{latency:.1f} ms" if isinstance(latency, float) else "-",
                 str(row["breaker_state"] or "-"),

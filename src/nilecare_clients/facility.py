@@ -315,13 +315,24 @@ class _FacilityCacheOwner:
         if isinstance(cache, FacilityCache):
             self._cache = cache
         elif cache:
-            shared = shared_cache(config.name, cache_policy or CachePolicy(), config.retry.clock)
-            if cache_policy is not None and shared.policy != cache_policy:
-                # The first client of a service fixes the shared cache's policy; silently
-                # keeping other TTLs than the caller asked for would be a trap.
+            policy = cache_policy or CachePolicy()
+            shared = shared_cache(config.name, policy, config.retry.clock)
+            if cache_policy is not None and shared.policy != policy:
+                # The first client of a service fixes the shared cache's policy (per service
+                # and process, like the breaker); other TTLs than asked for would be a trap.
+                # No policy given means "the shared cache as it is".
+                field = next(
+                    (
+                        f
+                        for f in type(policy).model_fields
+                        if getattr(shared.policy, f) != getattr(policy, f)
+                    ),
+                    "cache_policy",
+                )
                 raise ConfigurationError(
-                    f"the shared {config.name!r} cache already uses another CachePolicy: pass "
-                    "the same policy, or cache=FacilityCache(policy) for a cache of its own"
+                    f"{config.name}: CachePolicy.{field} differs from the shared cache's (a "
+                    "FacilityCache is per service and process): pass the same policy to every "
+                    "client of this name, or cache=FacilityCache(policy) for a cache of its own"
                 )
             self._cache = shared
         else:
@@ -419,6 +430,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         so a failed fresh read leaves the cached copy (and its stale-if-error use) alone.
         """
         bound = endpoint.bind(ids, values)
+        self._ensure_open()  # a cache hit on a closed client is still use after close
         cache = self._live_cache
         if cache is None:
             return CacheResult(self._send(bound), False, 0.0, False)
@@ -669,6 +681,7 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
         so a failed fresh read leaves the cached copy (and its stale-if-error use) alone.
         """
         bound = endpoint.bind(ids, values)
+        self._ensure_open()  # a cache hit on a closed client is still use after close
         cache = self._live_cache
         if cache is None:
             return CacheResult(await self._send(bound), False, 0.0, False)

@@ -659,7 +659,7 @@ async def test_a_client_cannot_silently_get_other_ttls_than_it_asked_for(
     first = make_facility(cache_policy=NO_JITTER)
     assert make_facility(cache_policy=NO_JITTER.model_copy()).cache_stats() == first.cache_stats()
     make_facility()
-    with pytest.raises(ConfigurationError, match="FacilityCache"):
+    with pytest.raises(ConfigurationError, match=r"CachePolicy.facility_ttl differs"):
         make_facility(cache_policy=CachePolicy(facility_ttl=5))
     own = make_facility(cache=FacilityCache(CachePolicy(facility_ttl=5)))
     assert own.cache_stats().size == 0

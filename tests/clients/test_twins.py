@@ -34,6 +34,7 @@ RENAMED = {
     "_arun": "_run",
     "_alookup": "_lookup",
     "_aread": "_read",
+    "_ensure_usable": "_ensure_open",
     "aget_or_load": "get_or_load",
     "aclose": "close",
     "__aenter__": "__enter__",
@@ -53,6 +54,9 @@ INTENDED = {
     ),
     ("FacilityServiceClient", "_lookup"): (
         "a fresh answer reaches aget_or_load as a coroutine (an inner `async def`)"
+    ),
+    ("BaseServiceClient", "__init__"): (
+        "async binds a pool it built to the event loop of its first call; sync has no loop"
     ),
     ("BaseServiceClient", "_token"): (
         "sync refuses an async token provider; async awaits whatever the provider returns"
