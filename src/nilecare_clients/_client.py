@@ -16,13 +16,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 import tenacity
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
-from typing_extensions import Self
 
 from nilecare_clients import _hooks, _testmode
 from nilecare_clients._config import ServiceConfig
