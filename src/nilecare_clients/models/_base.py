@@ -57,6 +57,7 @@ __all__ = [
     "reset_unknown_enum_log",
 ]
 
+
 def _pydantic_at_least(major: int, minor: int) -> bool:
     parts = pydantic.VERSION.split(".")
     return (int(parts[0]), int(parts[1])) >= (major, minor)
