@@ -5,12 +5,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit dist bench-deps bench bench-resilience bench-async compat clean
+# Our own tools are pinned in constraints/dev.txt (make and CI only; services never see it).
+DEV_CONSTRAINTS := constraints/dev.txt
+# `make test-floors`: a separate venv with every dependency at its declared minimum.
+FLOORS := .venv-floors
 
-$(STAMP): pyproject.toml
+.PHONY: demo test test-floors lint typecheck unit dist bench-deps bench bench-resilience bench-async compat clean
+
+$(STAMP): pyproject.toml $(DEV_CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c $(DEV_CONSTRAINTS) -e '.[dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -27,6 +32,17 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 test: lint typecheck unit
+
+# Proves pyproject.toml's floors: installs every dependency (core and the testing, prometheus,
+# otel and aiohttp extras) at exactly its declared minimum (.ci/floors.py) and runs the suite.
+# tests/packaging is left out: it builds clean venvs that resolve the newest releases anyway.
+test-floors:
+	rm -rf $(FLOORS)
+	$(PYTHON) -m venv $(FLOORS)
+	$(PYTHON) .ci/floors.py > $(FLOORS)/constraints.txt
+	$(FLOORS)/bin/python -m pip install --quiet -c $(FLOORS)/constraints.txt -e '.[dev]'
+	$(FLOORS)/bin/python -m pip list --format=freeze > $(FLOORS)/installed.txt
+	$(FLOORS)/bin/python -m pytest -q -p no:cacheprovider --ignore=tests/packaging
 
 dist: $(STAMP)
 	rm -rf dist
@@ -61,4 +77,4 @@ compat: $(STAMP)
 	PYTHON=$(BIN)/python tests/compat/run_compat.sh
 
 clean:
-	rm -rf $(VENV) dist build .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(FLOORS) dist build .mypy_cache .ruff_cache .pytest_cache

@@ -21,12 +21,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from json import loads as json_loads
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
-from typing_extensions import Self
 
 from nilecare_clients import _hooks, _testmode
 from nilecare_clients._config import ServiceConfig, checked_token

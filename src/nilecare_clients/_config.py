@@ -30,6 +30,7 @@ from pydantic import (
     field_validator,
 )
 
+from nilecare_clients import _testmode
 from nilecare_clients._errors import ConfigurationError
 from nilecare_clients._version import __version__
 
@@ -166,7 +167,8 @@ class RetryPolicy(_Frozen):
     # Injection points so resilience tests are deterministic and never sleep for real.
     sleep: Callable[[float], None] = time.sleep
     async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    clock: Callable[[], float] = time.monotonic
+    #: Default: ``time.monotonic`` that a test may move forward (``testing.TestClock``).
+    clock: Callable[[], float] = _testmode.monotonic
     jitter: Callable[[], float] = random.random
 
 

@@ -1,15 +1,28 @@
-"""The process-wide test switch behind ``nilecare_clients.testing.set_testing``.
+"""Process-wide test switches behind ``nilecare_clients.testing``: test mode, routes, clock.
 
-Read once per call by the retry loop, so a service team's test suite never sleeps through
-backoff and never needs to patch a private function.
+Test mode is read once per call by the retry loop, so a service team's suite that asks for it
+never sleeps through backoff and never patches a private function. Nothing here is on unless a
+test turns it on; ``testing.reset_state()`` turns all of it off.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["TestMode", "clear_routes", "current", "routed_transport", "set_mode", "set_route"]
+__all__ = [
+    "TestMode",
+    "advance_clock",
+    "clear_routes",
+    "clock_offset",
+    "current",
+    "monotonic",
+    "routed_transport",
+    "set_clock_offset",
+    "set_mode",
+    "set_route",
+]
 
 
 @dataclass(frozen=True)
@@ -54,3 +67,29 @@ def set_route(service: str, transport: Any) -> Any:
 
 def clear_routes() -> None:
     _routes.clear()
+
+
+# The library's default clock (``RetryPolicy.clock``): ``time.monotonic`` plus an offset that
+# only tests move (``testing.TestClock``), so a test ages caches and breaker timers without
+# sleeping, even in clients the app built itself. Costs one addition per read in production.
+_offset = 0.0
+_system_monotonic = time.monotonic
+
+
+def monotonic() -> float:
+    return _system_monotonic() + _offset
+
+
+def clock_offset() -> float:
+    return _offset
+
+
+def set_clock_offset(seconds: float) -> None:
+    global _offset
+    _offset = seconds
+
+
+def advance_clock(seconds: float) -> None:
+    """Move the library's clock forward (``testing.TestClock`` validates ``seconds``)."""
+    global _offset
+    _offset += seconds

@@ -1,4 +1,4 @@
-"""What every model shares: base configs, the StrEnum compat, id types and normalisation.
+"""What every model shares: base configs, StrEnum, id types and normalisation.
 
 Two bases, because reads and writes obey opposite rules:
 
@@ -15,11 +15,10 @@ Both use snake_case attributes with camelCase wire aliases and hide input values
 from __future__ import annotations
 
 import re
-import sys
 import threading
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timezone
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, ClassVar, TypeVar
 from uuid import UUID
 
@@ -57,16 +56,6 @@ __all__ = [
     "open_enum",
     "reset_unknown_enum_log",
 ]
-
-if sys.version_info >= (3, 11):
-    from enum import StrEnum
-else:  # pragma: no cover - exercised on Python 3.10 only
-
-    class StrEnum(str, Enum):
-        """``enum.StrEnum`` for Python 3.10: members are ``str`` and print as their value."""
-
-        def __str__(self) -> str:
-            return str(self.value)
 
 
 def _pydantic_at_least(major: int, minor: int) -> bool:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from pydantic import model_validator
-from typing_extensions import Self
 
 from nilecare_clients.models._base import Count, ResponseModel
 

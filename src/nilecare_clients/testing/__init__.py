@@ -1,16 +1,19 @@
 """Test support for services that call Clinical and Facility through nilecare_clients.
 
-``set_testing`` and ``reset_state`` need nothing beyond the core install. The fakes, stubs
+``set_testing``, ``reset_state``, ``route_to`` and ``TestClock`` need nothing beyond the core
+install. The fakes, stubs
 and pytest plugin need the ``testing`` extra (``pip install "nilecare-clients[testing]"``)
 and are imported lazily, so importing this package never pulls Starlette by itself.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
-from nilecare_clients import _testmode
+from nilecare_clients import _hooks, _testmode
 from nilecare_clients._cache import reset_caches
+from nilecare_clients._errors import ConfigurationError
 from nilecare_clients._resilience.registry import reset_state as _reset_resilience
 from nilecare_clients.models._base import reset_unknown_enum_log
 
@@ -35,6 +38,7 @@ __all__ = [
     "FakeClinicalService",
     "FakeFacilityService",
     "NileCareStub",
+    "TestClock",
     "make_bed",
     "make_department",
     "make_diagnostic",
@@ -79,25 +83,72 @@ class _TestingSwitch:
         _testmode.set_mode(self._previous)
 
 
-def set_testing(on: bool = True, *, attempts: int = 1, backoff: bool = False) -> _TestingSwitch:
+def set_testing(
+    on: bool = True, *, attempts: int | None = 1, backoff: bool = False
+) -> _TestingSwitch:
     """Make every client retry ``attempts`` times in total, without sleeping (for test suites).
 
     ``set_testing()`` switches it on for the process; ``set_testing(False)`` switches it off;
-    ``with set_testing(attempts=3):`` applies only inside the block.
+    ``with set_testing(attempts=3):`` applies only inside the block. ``attempts=None`` keeps
+    each client's own ``RetryPolicy.max_attempts`` and only drops the backoff sleeps.
+    Nothing turns it on by itself: not installing the library, not the pytest plugin.
     """
-    if attempts < 1:
-        raise ValueError("attempts must be at least 1")
+    if attempts is not None and (isinstance(attempts, bool) or not isinstance(attempts, int)):
+        raise ConfigurationError("set_testing: attempts must be an int or None")
+    if attempts is not None and attempts < 1:
+        raise ConfigurationError("set_testing: attempts must be at least 1")
     mode = _testmode.TestMode(attempts=attempts, backoff=backoff) if on else None
     return _TestingSwitch(_testmode.set_mode(mode))
 
 
+class TestClock:
+    """The library's monotonic clock as a test drives it: ``advance()`` ages without sleeping.
+
+    Every client whose ``RetryPolicy.clock`` is the default reads this clock, including the
+    clients an app builds itself: advancing it expires Facility cache entries (fresh, then
+    stale-if-error, then gone), lets an open breaker reach half-open, and rolls retry-budget
+    windows. A client given its own ``clock=`` keeps it. ``reset_state()`` puts it back to 0.
+    """
+
+    __test__ = False  # not a test class, whatever pytest's naming rules say
+
+    def __call__(self) -> float:
+        """The library's current monotonic time (real time plus every ``advance``)."""
+        return _testmode.monotonic()
+
+    @property
+    def offset(self) -> float:
+        """Seconds added to the real monotonic clock by ``advance`` since the last reset."""
+        return _testmode.clock_offset()
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward by ``seconds`` (an int or float >= 0)."""
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise ConfigurationError("TestClock.advance: seconds must be a number")
+        if not seconds >= 0:  # also refuses NaN
+            raise ConfigurationError("TestClock.advance: the clock only moves forward")
+        _testmode.advance_clock(float(seconds))
+
+    def __repr__(self) -> str:
+        return f"TestClock(offset={self.offset:g})"
+
+
 def reset_state() -> None:
-    """Forget all process-wide state: breakers, budgets, bulkheads, caches, test mode, routes."""
+    """Forget all process-wide state an earlier test may have left behind.
+
+    Breakers, retry budgets, bulkheads, caches, test mode, routes, the test clock's offset,
+    observability hooks, the tracer and the audit caller name.
+    """
     _reset_resilience()
     reset_caches()
     reset_unknown_enum_log()
     _testmode.set_mode(None)
     _testmode.clear_routes()
+    _testmode.set_clock_offset(0.0)
+    _hooks.clear()  # hooks and the tracer (observability.otel.instrument)
+    audit = sys.modules.get("nilecare_clients.observability.audit")
+    if audit is not None:  # not loaded: nothing to forget, and no reason to load it
+        audit.set_caller(None)
 
 
 class _Routing:
