@@ -27,11 +27,13 @@ from typing import Any, Generic, TypeVar
 from cachetools import LRUCache
 from pydantic import Field
 
-from nilecare_clients import _hooks
+from nilecare_clients import _hooks, _state
 from nilecare_clients._config import _Frozen
 from nilecare_clients._errors import NotFoundError, ServerError
 from nilecare_clients._hooks import CacheEvent
 from nilecare_clients._log import emit
+from nilecare_clients._state import caches as _registry
+from nilecare_clients._state import lock as _registry_lock
 
 __all__ = ["CachePolicy", "CacheResult", "CacheStats", "FacilityCache"]
 
@@ -152,7 +154,7 @@ class FacilityCache:
 
     def _count(self, counter: str, key: Hashable) -> None:
         self._counts[counter] += 1
-        if _hooks.active:
+        if _state.observers.active:
             _hooks.dispatch(CacheEvent(self.service, _kind(key), _EVENT_NAMES[counter]))
 
     # -- reads ------------------------------------------------------------------------------
@@ -295,6 +297,11 @@ class FacilityCache:
         with self._lock:
             self._store.clear()
 
+    def forget_in_flight(self) -> None:
+        """Drop the loads in flight (after ``fork()``: their leaders run in the parent)."""
+        with self._lock:
+            self._inflight.clear()
+
     def stats(self) -> CacheStats:
         c = self._counts
         return CacheStats(
@@ -307,10 +314,6 @@ class FacilityCache:
             size=len(self._store),
             max_entries=self.policy.max_entries,
         )
-
-
-_registry_lock = threading.Lock()
-_registry: dict[str, FacilityCache] = {}
 
 
 def shared_cache(service: str, policy: CachePolicy, clock: Callable[[], float]) -> FacilityCache:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 from typing_extensions import Self
 
-from nilecare_clients import _hooks, _testmode
+from nilecare_clients import _hooks, _state, _testmode
 from nilecare_clients._config import ServiceConfig
 from nilecare_clients._correlation import get_correlation_id, get_deadline, new_correlation_id
 from nilecare_clients._decisions import (
@@ -52,7 +52,7 @@ from nilecare_clients._errors import (
     ServiceTimeoutError,
 )
 from nilecare_clients._hooks import CallCompleted, RequestAttempt, RetryScheduled
-from nilecare_clients._log import emit, enabled
+from nilecare_clients._log import audit_logger, emit, enabled, record_access
 from nilecare_clients._plan import Plan
 from nilecare_clients._resilience.registry import state_for
 from nilecare_clients._transport import (
@@ -61,7 +61,6 @@ from nilecare_clients._transport import (
     map_transport_error,
     timeout_for,
 )
-from nilecare_clients.observability.audit import audit_logger, record_access
 
 __all__ = ["AsyncBaseServiceClient", "BaseServiceClient", "HealthStatus"]
 
@@ -265,7 +264,7 @@ class _ClientCore:
         call.started = time.perf_counter()
         if self.audited and path_params:
             call.audit_id = str(path_params.get("id")) if "id" in path_params else None
-        tracer = _hooks.tracer
+        tracer = _state.observers.tracer
         if tracer is not None:
             call.span = tracer.start(method, route, call.url, out, cid)
         return call
@@ -320,8 +319,8 @@ class _ClientCore:
 
     def settle(self, call: _Call) -> None:
         """Report the call's one verdict to the breaker (and free its probe slot, if any)."""
-        if call.span is not None and _hooks.tracer is not None:
-            _hooks.tracer.end(call.span, call.status, call.outcome)
+        if call.span is not None and _state.observers.tracer is not None:
+            _state.observers.tracer.end(call.span, call.status, call.outcome)
         if self.audited and audit_logger.isEnabledFor(logging.INFO):
             record_access(
                 service=self.service,
@@ -331,7 +330,7 @@ class _ClientCore:
                 outcome=call.outcome,
                 correlation_id=call.correlation_id,
             )
-        if _hooks.active:
+        if _state.observers.active:
             _hooks.dispatch(
                 CallCompleted(
                     self.service,
@@ -496,7 +495,7 @@ class _ClientCore:
         call.attempts = attempt
         call.status = status
         call.outcome = outcome
-        if _hooks.active:
+        if _state.observers.active:
             _hooks.dispatch(
                 RequestAttempt(
                     self.service,
@@ -627,7 +626,7 @@ class _ClientCore:
                 error=type(error).__name__,
                 status=error.status_code,
             )
-            if _hooks.active:
+            if _state.observers.active:
                 _hooks.dispatch(
                     RetryScheduled(
                         self.service,

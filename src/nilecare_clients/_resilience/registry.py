@@ -8,13 +8,14 @@ of a name fixes the policies; ``reset_state()`` forgets everything (tests).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 from nilecare_clients._config import ServiceConfig
 from nilecare_clients._resilience.breaker import ServiceBreaker
 from nilecare_clients._resilience.budget import RetryBudget
 from nilecare_clients._resilience.bulkhead import Bulkhead
+from nilecare_clients._state import lock as _lock
+from nilecare_clients._state import services as _states
 
 __all__ = ["ServiceState", "all_states", "reset_state", "state_for"]
 
@@ -24,10 +25,6 @@ class ServiceState:
     breaker: ServiceBreaker
     budget: RetryBudget
     bulkhead: Bulkhead
-
-
-_lock = threading.Lock()
-_states: dict[str, ServiceState] = {}
 
 
 def state_for(config: ServiceConfig) -> ServiceState:

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from nilecare_clients import _testmode
-from nilecare_clients._cache import reset_caches
-from nilecare_clients._resilience.registry import reset_state as _reset_resilience
-from nilecare_clients.models._base import reset_unknown_enum_log
+from nilecare_clients import _state, _testmode
 
 if TYPE_CHECKING:
     from nilecare_clients.testing.fakes import (
@@ -92,12 +89,9 @@ def set_testing(on: bool = True, *, attempts: int = 1, backoff: bool = False) ->
 
 
 def reset_state() -> None:
-    """Forget all process-wide state: breakers, budgets, bulkheads, caches, test mode, routes."""
-    _reset_resilience()
-    reset_caches()
-    reset_unknown_enum_log()
-    _testmode.set_mode(None)
-    _testmode.clear_routes()
+    """Forget all process-wide state (``_state.reset``): breakers, budgets, bulkheads, caches,
+    hooks, tracer, test mode, routes, audit caller, remembered enum values, spare ids."""
+    _state.reset()
 
 
 class _Routing:
