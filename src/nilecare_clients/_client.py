@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
 
-import httpx
 import tenacity
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
@@ -52,6 +51,7 @@ from nilecare_clients._errors import (
     ServiceTimeoutError,
 )
 from nilecare_clients._hooks import CallCompleted, RequestAttempt, RetryScheduled
+from nilecare_clients._http import httpx, install_log_filter, name_route
 from nilecare_clients._log import audit_logger, emit, enabled, record_access
 from nilecare_clients._plan import Plan
 from nilecare_clients._resilience.registry import state_for
@@ -162,6 +162,7 @@ class _ClientCore:
 
     def __init__(self, config: ServiceConfig, *, audited: bool = False) -> None:
         self.config = config
+        install_log_filter()  # httpx's request log shows route templates (once per process)
         #: Whether calls are access-audited (the Clinical clients: patient data).
         self.audited = audited
         self.service = config.name
@@ -384,7 +385,7 @@ class _ClientCore:
             timeout = self.default_timeout
         else:
             timeout = timeout_for(self.config, left)
-        return http.build_request(
+        request = http.build_request(
             call.method,
             call.url,
             params=call.params,
@@ -392,6 +393,8 @@ class _ClientCore:
             headers=headers,
             timeout=timeout,
         )
+        name_route(request, self.config.base_url, call.route)
+        return request
 
     def on_transport_error(
         self, call: _Call, exc: Exception, attempt: int, started: float

@@ -13,8 +13,6 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, NoReturn, TypeVar
 
-import httpx
-
 from nilecare_clients._cache import (
     CachePolicy,
     CacheResult,
@@ -30,6 +28,7 @@ from nilecare_clients._errors import (
     NotFoundError,
     ServiceError,
 )
+from nilecare_clients._http import httpx
 from nilecare_clients._plan import (
     Plan,
     check_uuid,
