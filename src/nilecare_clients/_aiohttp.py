@@ -36,11 +36,11 @@ import ssl
 from typing import Any
 
 import aiohttp
-import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from nilecare_clients._config import ServiceConfig
 from nilecare_clients._errors import ERROR_BODY_LIMIT
+from nilecare_clients._http import httpx
 from nilecare_clients._transport import aiohttp_failure_as_httpx, wrong_event_loop
 
 __all__ = ["AiohttpServiceTransport"]

@@ -29,7 +29,7 @@ from typing import Any, Generic, TypeVar
 from cachetools import LRUCache
 from pydantic import Field
 
-from nilecare_clients import _hooks
+from nilecare_clients import _hooks, _state
 from nilecare_clients._config import InvalidSettingsError, _EnvReader, _Frozen, describe_problems
 from nilecare_clients._correlation import get_deadline
 from nilecare_clients._errors import (
@@ -40,6 +40,8 @@ from nilecare_clients._errors import (
 )
 from nilecare_clients._hooks import CacheEvent
 from nilecare_clients._log import emit
+from nilecare_clients._state import caches as _registry
+from nilecare_clients._state import lock as _registry_lock
 
 __all__ = ["CachePolicy", "CacheResult", "CacheStats", "FacilityCache"]
 
@@ -200,7 +202,7 @@ class FacilityCache:
     def _count(self, counter: str, key: Hashable) -> None:
         with self._counts_lock:
             self._counts[counter] += 1
-        if _hooks.active:
+        if _state.observers.active:
             _hooks.dispatch(CacheEvent(self.service, _kind(key), _EVENT_NAMES[counter]))
 
     # -- reads ------------------------------------------------------------------------------
@@ -400,6 +402,11 @@ class FacilityCache:
         with self._lock:
             self._store.clear()
 
+    def forget_in_flight(self) -> None:
+        """Drop the loads in flight (after ``fork()``: their leaders run in the parent)."""
+        with self._lock:
+            self._inflight.clear()
+
     def stats(self) -> CacheStats:
         with self._counts_lock:
             c = dict(self._counts)
@@ -413,10 +420,6 @@ class FacilityCache:
             size=len(self._store),
             max_entries=self.policy.max_entries,
         )
-
-
-_registry_lock = threading.Lock()
-_registry: dict[str, FacilityCache] = {}
 
 
 def shared_cache(service: str, policy: CachePolicy, clock: Callable[[], float]) -> FacilityCache:

@@ -23,11 +23,10 @@ from json import loads as json_loads
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-import httpx
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 
-from nilecare_clients import _hooks, _testmode
+from nilecare_clients import _hooks, _state, _testmode
 from nilecare_clients._config import ServiceConfig, checked_token
 from nilecare_clients._correlation import get_correlation_id, get_deadline, new_correlation_id
 from nilecare_clients._decisions import (
@@ -61,7 +60,8 @@ from nilecare_clients._errors import (
     ServiceTimeoutError,
 )
 from nilecare_clients._hooks import CallCompleted, RequestAttempt, RetryScheduled
-from nilecare_clients._log import emit, enabled
+from nilecare_clients._http import httpx, install_log_filter, name_route
+from nilecare_clients._log import audit_logger, emit, enabled, record_access
 from nilecare_clients._resilience.registry import state_for
 from nilecare_clients._transport import (
     build_async_client,
@@ -70,7 +70,6 @@ from nilecare_clients._transport import (
     timeout_for,
     wrong_event_loop,
 )
-from nilecare_clients.observability.audit import audit_logger, record_access
 
 __all__ = ["AsyncBaseServiceClient", "BaseServiceClient", "HealthStatus"]
 
@@ -178,6 +177,7 @@ class _ClientCore:
 
     def __init__(self, config: ServiceConfig, *, audited: bool = False) -> None:
         self.config = config
+        install_log_filter()  # httpx's request log shows route templates (once per process)
         #: Whether calls are access-audited (the Clinical clients: patient data).
         self.audited = audited
         self.service = config.name
@@ -271,7 +271,7 @@ class _ClientCore:
         call.started = time.perf_counter()
         if self.audited and path_params:
             call.audit_id = str(path_params.get("id")) if "id" in path_params else None
-        tracer = _hooks.tracer
+        tracer = _state.observers.tracer
         if tracer is not None:
             call.span = tracer.start(method, route, call.url, out, cid)
         return call
@@ -327,8 +327,8 @@ class _ClientCore:
 
     def settle(self, call: _Call) -> None:
         """Report the call's one verdict to the breaker (and free its probe slot, if any)."""
-        if call.span is not None and _hooks.tracer is not None:
-            _hooks.tracer.end(call.span, call.status, call.outcome)
+        if call.span is not None and _state.observers.tracer is not None:
+            _state.observers.tracer.end(call.span, call.status, call.outcome)
         if self.audited and audit_logger.isEnabledFor(logging.INFO):
             record_access(
                 service=self.service,
@@ -338,7 +338,7 @@ class _ClientCore:
                 outcome=call.outcome,
                 correlation_id=call.correlation_id,
             )
-        if _hooks.active:
+        if _state.observers.active:
             _hooks.dispatch(
                 CallCompleted(
                     self.service,
@@ -404,7 +404,7 @@ class _ClientCore:
             timeout = self.default_timeout
         else:
             timeout = timeout_for(self.config, left)
-        return http.build_request(
+        request = http.build_request(
             call.method,
             call.url,
             params=call.params,
@@ -412,6 +412,8 @@ class _ClientCore:
             headers=headers,
             timeout=timeout,
         )
+        name_route(request, self.config.base_url, call.route)
+        return request
 
     # -- reading the body: bounded in size and by the deadline --------------------------------
     def body_limit(
@@ -581,7 +583,7 @@ class _ClientCore:
         call.attempts = attempt
         call.status = status
         call.outcome = outcome
-        if _hooks.active:
+        if _state.observers.active:
             _hooks.dispatch(
                 RequestAttempt(
                     self.service,
@@ -712,7 +714,7 @@ class _ClientCore:
                 error=type(error).__name__,
                 status=error.status_code,
             )
-            if _hooks.active:
+            if _state.observers.active:
                 _hooks.dispatch(
                     RetryScheduled(
                         self.service,

@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+
+from nilecare_clients._state import correlation_ids as _spare_ids
 
 __all__ = [
     "correlation_scope",
@@ -37,7 +38,7 @@ def new_correlation_id() -> str:
 
     Every call without a bound id needs one, so they are made 256 at a time from one
     ``os.urandom`` read: ``deque.popleft`` hands each out once, even across threads, and a
-    forked child drops its parent's unused ids instead of repeating them.
+    forked child drops its parent's unused ids instead of repeating them (``_state``).
     """
     try:
         return _spare_ids.popleft()
@@ -47,8 +48,6 @@ def new_correlation_id() -> str:
 
 
 _BATCH = 256
-_spare_ids: deque[str] = deque()
-os.register_at_fork(after_in_child=_spare_ids.clear)
 # The variant nibble of a UUID is 10xx: keep the random low two bits of the drawn nibble.
 _VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
 

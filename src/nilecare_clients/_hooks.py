@@ -1,19 +1,24 @@
 """Observability hooks: frozen event dataclasses and the registry the core reports to.
 
+The registry itself (the hooks, the ``active`` flag, the tracer) lives in ``_state.observers``
+with the rest of the process-wide state; this module holds the event types and the functions
+that change or read it.
+
 Any metrics or tracing system plugs in by registering a callable that receives these events
-(stamina's instrumentation style). The core checks one module-level flag before building an
-event, so with nothing registered a call pays for a single attribute read. Events carry route
-*templates*, never concrete paths: an id must never become a metric label (cardinality, PHI).
+(stamina's instrumentation style). The core checks one flag (``_state.observers.active``)
+before building an event, so with nothing registered a call pays for two attribute reads.
+Events carry route *templates*, never concrete paths: an id must never become a metric label
+(cardinality, PHI).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from nilecare_clients._log import emit
+from nilecare_clients._state import lock, observers
 
 __all__ = [
     "BreakerTransition",
@@ -99,43 +104,31 @@ class CallTracer(Protocol):
     def end(self, span: Any, status_code: int | None, outcome: str) -> None: ...
 
 
-_lock = threading.Lock()
-_hooks: tuple[Hook, ...] = ()
-#: True when at least one hook is registered; the core reads this before building events.
-active = False
-#: The tracing integration, if one is installed (``observability.otel.instrument()``).
-tracer: CallTracer | None = None
-
-
 def register(hook: Hook) -> None:
-    global _hooks, active
-    with _lock:
-        if hook not in _hooks:
-            _hooks = (*_hooks, hook)
-        active = bool(_hooks)
+    with lock:
+        if hook not in observers.hooks:
+            observers.hooks = (*observers.hooks, hook)
+        observers.active = bool(observers.hooks)
 
 
 def unregister(hook: Hook) -> None:
-    global _hooks, active
-    with _lock:
-        _hooks = tuple(h for h in _hooks if h != hook)
-        active = bool(_hooks)
+    with lock:
+        observers.hooks = tuple(h for h in observers.hooks if h != hook)
+        observers.active = bool(observers.hooks)
 
 
 def set_tracer(new: CallTracer | None) -> None:
-    global tracer
-    tracer = new
+    observers.tracer = new
 
 
 def clear() -> None:
-    global _hooks, active, tracer
-    with _lock:
-        _hooks, active, tracer = (), False, None
+    with lock:
+        observers.hooks, observers.active, observers.tracer = (), False, None
 
 
 def dispatch(event: Event) -> None:
     """Deliver ``event`` to every hook; a failing hook is logged, never breaks the call."""
-    for hook in _hooks:
+    for hook in observers.hooks:
         try:
             hook(event)
         except Exception as exc:  # a metrics bug must not fail a patient lookup

@@ -11,6 +11,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from nilecare_clients._state import routes as _routes
+from nilecare_clients._state import settings
+
 __all__ = [
     "TestMode",
     "advance_clock",
@@ -32,23 +35,23 @@ class TestMode:
 
 
 _OFF = TestMode()
-_mode = _OFF
 
 
 def current() -> TestMode:
-    return _mode
+    mode: TestMode | None = settings.test_mode
+    return mode or _OFF
 
 
 def set_mode(mode: TestMode | None) -> TestMode:
     """Install ``mode`` (``None``: off); returns the previous one."""
-    global _mode
-    previous, _mode = _mode, (mode or _OFF)
+    previous = current()
+    settings.test_mode = mode
     return previous
 
 
-# Service name -> a transport serving that service in-process (``testing.route_to``). Read once
-# when a client is constructed, so production code pays one dict lookup per client, not per call.
-_routes: dict[str, Any] = {}
+# ``_state.routes``: service name -> a transport serving that service in-process
+# (``testing.route_to``). Read once when a client is constructed, so production code pays one
+# dict lookup per client, not per call.
 
 
 def routed_transport(service: str) -> Any:

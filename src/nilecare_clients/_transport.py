@@ -14,11 +14,8 @@ after the body was written a ``ConnectTimeout``, which would read as "nothing wa
 from __future__ import annotations
 
 import functools
-import logging
 import ssl
 from typing import Any
-
-import httpx
 
 from nilecare_clients import _testmode
 from nilecare_clients._config import ServiceConfig
@@ -29,6 +26,7 @@ from nilecare_clients._errors import (
     ServiceUnavailableError,
     ServiceUnreachableError,
 )
+from nilecare_clients._http import httpx
 
 __all__ = [
     "build_async_client",
@@ -37,27 +35,6 @@ __all__ = [
     "timeout_for",
     "wrong_event_loop",
 ]
-
-
-class _DropQueryFromHttpxLogs(logging.Filter):
-    """httpx logs every request's full URL at INFO; a patient search carries a name in it.
-
-    Installed once on the ``httpx`` logger: URLs in its records lose their query string.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and any(
-            isinstance(a, httpx.URL) and a.query for a in record.args
-        ):
-            record.args = tuple(
-                a.copy_with(query=None) if isinstance(a, httpx.URL) else a for a in record.args
-            )
-        return True
-
-
-_httpx_logger = logging.getLogger("httpx")
-if not any(isinstance(f, _DropQueryFromHttpxLogs) for f in _httpx_logger.filters):
-    _httpx_logger.addFilter(_DropQueryFromHttpxLogs())
 
 
 def timeout_for(config: ServiceConfig, cap: float | None = None) -> httpx.Timeout:

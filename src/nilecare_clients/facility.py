@@ -15,8 +15,6 @@ import enum
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, TypeVar
 
-import httpx
-
 from nilecare_clients._cache import (
     CachePolicy,
     CacheResult,
@@ -42,6 +40,7 @@ from nilecare_clients._errors import (
     NileCareError,
     NotFoundError,
 )
+from nilecare_clients._http import httpx
 from nilecare_clients.models.common import Page
 from nilecare_clients.models.facility import (
     AnalyticsPeriod,

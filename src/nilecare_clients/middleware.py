@@ -10,11 +10,10 @@ a ``deadline_scope``, so this service stops calling downstream once its caller h
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from contextlib import ExitStack
 from typing import Any
-
-import structlog
 
 from nilecare_clients._correlation import (
     correlation_scope,
@@ -66,9 +65,12 @@ class _Binding:
 
     def __enter__(self) -> str:
         self._stack.enter_context(correlation_scope(self.correlation_id))
-        self._stack.enter_context(
-            structlog.contextvars.bound_contextvars(correlation_id=self.correlation_id)
-        )
+        # structlog only when the application uses it (it imported it): the core never loads it.
+        structlog = sys.modules.get("structlog")
+        if structlog is not None:
+            self._stack.enter_context(
+                structlog.contextvars.bound_contextvars(correlation_id=self.correlation_id)
+            )
         if self._deadline_s is not None:
             self._stack.enter_context(deadline_scope(self._deadline_s))
         return self.correlation_id

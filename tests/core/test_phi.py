@@ -75,7 +75,9 @@ async def test_phi_and_secrets_stay_out_of_logs_errors_and_reprs(
 
 def test_httpx_request_log_loses_its_query(caplog: pytest.LogCaptureFixture) -> None:
     """httpx's own INFO request log keeps the path but drops the query (a search holds a name)."""
-    import nilecare_clients._transport  # noqa: F401 - installs the filter
+    from nilecare_clients._http import install_log_filter
+
+    install_log_filter()  # the first client installs it; here no client is built
 
     caplog.set_level(logging.INFO, logger="httpx")
     transport = httpx.MockTransport(lambda r: httpx.Response(200))

@@ -102,7 +102,7 @@ def test_unknown_enum_value_on_read_is_kept_and_logged_once(bed_wire: dict[str, 
             "event": "nilecare_clients.unknown_enum_value",
             "log_level": "warning",
             "enum": "BedStatus",
-            "value": value,
+            "enum_value": value,
         }
     ]
 
@@ -148,4 +148,4 @@ def test_reset_unknown_enum_log_lets_a_value_be_logged_again(bed_wire: dict[str,
         Bed.model_validate({**bed_wire, "bedType": value})
         reset_unknown_enum_log()
         Bed.model_validate({**bed_wire, "bedType": value})
-    assert [entry["value"] for entry in logs] == [value, value]
+    assert [entry["enum_value"] for entry in logs] == [value, value]

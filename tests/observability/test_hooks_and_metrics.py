@@ -15,7 +15,7 @@ from nilecare_clients import (
     FacilityServiceClient,
     ServiceConfig,
     ServiceError,
-    _hooks,
+    _state,
 )
 from nilecare_clients.observability import (
     BreakerTransition,
@@ -57,7 +57,7 @@ def facility(kind: str, fake: FakeFacilityService) -> Any:
 
 def test_no_hooks_means_no_events_built() -> None:
     """With nothing registered the core's flag is off, so no event object is ever made."""
-    assert _hooks.active is False
+    assert _state.observers.active is False
 
 
 async def test_attempt_retry_and_call_events(

@@ -308,7 +308,7 @@ def test_reset_clears_hooks_tracer_and_audit_caller(pytester: pytest.Pytester) -
     result = run(
         pytester,
         """
-from nilecare_clients import _hooks
+from nilecare_clients import _hooks, _state
 from nilecare_clients.observability import audit
 
 class Tracer:
@@ -321,8 +321,8 @@ def test_1_leaves_state():
     audit.set_caller("pharmacy")
 
 def test_2_is_clean():
-    assert _hooks.active is False and _hooks.tracer is None
-    assert audit._caller[0] is None
+    assert _state.observers.active is False and _state.observers.tracer is None
+    assert _state.settings.audit_caller is None
 """,
     )
     result.assert_outcomes(passed=2)

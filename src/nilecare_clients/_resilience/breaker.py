@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import pybreaker
 
-from nilecare_clients import _hooks
+from nilecare_clients import _hooks, _state
 from nilecare_clients._config import BreakerPolicy
 from nilecare_clients._hooks import BreakerTransition
 from nilecare_clients._log import emit
@@ -223,7 +223,7 @@ class ServiceBreaker:
             state=new,
             previous_state=previous,
         )
-        if _hooks.active:
+        if _state.observers.active:
             _hooks.dispatch(BreakerTransition(self.service, previous, new))
         for listener in list(self._listeners):
             try:

@@ -11,7 +11,6 @@ everything (tests).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 from nilecare_clients._config import ServiceConfig, shared_mismatch, shared_settings
@@ -19,6 +18,8 @@ from nilecare_clients._errors import ConfigurationError
 from nilecare_clients._resilience.breaker import ServiceBreaker
 from nilecare_clients._resilience.budget import RetryBudget
 from nilecare_clients._resilience.bulkhead import Bulkhead
+from nilecare_clients._state import lock as _lock
+from nilecare_clients._state import services as _states
 
 __all__ = ["ServiceState", "all_states", "reset_state", "state_for"]
 
@@ -30,8 +31,6 @@ class ServiceState:
     bulkhead: Bulkhead
 
 
-_lock = threading.Lock()
-_states: dict[str, ServiceState] = {}
 _settings: dict[str, dict[str, object]] = {}  # what each service's state was built from
 
 

@@ -15,7 +15,6 @@ Both use snake_case attributes with camelCase wire aliases and hide input values
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timezone
 from enum import StrEnum
@@ -23,7 +22,6 @@ from typing import Annotated, Any, ClassVar, TypeVar
 from uuid import UUID
 
 import pydantic
-import structlog
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -35,6 +33,9 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+
+from nilecare_clients import _state
+from nilecare_clients._log import emit
 
 __all__ = [
     "UUID_PATTERN",
@@ -190,19 +191,17 @@ LenientDate = Annotated[date, BeforeValidator(_date_part)]
 _E = TypeVar("_E", bound=StrEnum)
 
 _MAX_REMEMBERED_UNKNOWN = 512
-_unknown_seen: set[tuple[str, str]] = set()
-_unknown_lock = threading.Lock()
 
 
 def _log_unknown_once(enum_name: str, value: str) -> None:
+    """Logged through the library's allow-listed logger (``_state`` remembers what was)."""
     key = (enum_name, value[:64])
-    with _unknown_lock:
-        if key in _unknown_seen or len(_unknown_seen) >= _MAX_REMEMBERED_UNKNOWN:
+    with _state.lock:
+        seen = _state.unknown_enum_values
+        if key in seen or len(seen) >= _MAX_REMEMBERED_UNKNOWN:
             return
-        _unknown_seen.add(key)
-    structlog.get_logger("nilecare_clients").warning(
-        "nilecare_clients.unknown_enum_value", enum=enum_name, value=key[1]
-    )
+        seen.add(key)
+    emit("warning", "nilecare_clients.unknown_enum_value", enum=enum_name, enum_value=key[1])
 
 
 def open_enum(enum_cls: type[_E]) -> PlainValidator:
@@ -302,5 +301,5 @@ def reset_unknown_enum_log() -> None:
     For test isolation (``nilecare_clients.testing.reset_state`` may call it); production
     code never needs it.
     """
-    with _unknown_lock:
-        _unknown_seen.clear()
+    with _state.lock:
+        _state.unknown_enum_values.clear()

@@ -9,27 +9,28 @@ Each event (``record.audit`` holds the dict; the message is its JSON) says who (
 service's name from ``set_caller()`` or ``NILECARE_SERVICE_NAME``, and ``user_id`` when bound with
 ``acting_user()``), what (``operation``: method and route template; ``resource_type``), which
 (``resource_id``), when (``at``, UTC), the ``outcome`` and the ``correlation_id``.
+
+Audit events are not debug output and must not reach the library's debug handlers: the first
+event written turns off propagation of ``nilecare_clients.audit`` (once, so an application
+may turn it back on). Importing this module configures nothing; the core does not import it
+(``_log.record_access`` loads it when auditing is on). The caller name lives in ``_state``.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
 
+from nilecare_clients._log import AUDIT_LOGGER_NAME, audit_logger
+from nilecare_clients._state import lock, settings
+
 __all__ = ["AUDIT_LOGGER_NAME", "acting_user", "audit_logger", "record_access", "set_caller"]
 
-AUDIT_LOGGER_NAME = "nilecare_clients.audit"
-audit_logger = logging.getLogger(AUDIT_LOGGER_NAME)
-# Audit events are not debug output: they must not reach the library's debug handlers.
-audit_logger.propagate = False
-
 _user: ContextVar[str | None] = ContextVar("nilecare_acting_user", default=None)
-_caller: list[str | None] = [None]
 
 _RESOURCES = {
     "patients": "patient",
@@ -41,7 +42,7 @@ _RESOURCES = {
 
 def set_caller(name: str | None) -> None:
     """Name this service in audit events (default: ``NILECARE_SERVICE_NAME``, else unknown)."""
-    _caller[0] = name
+    settings.audit_caller = name
 
 
 @contextmanager
@@ -74,9 +75,14 @@ def record_access(
     correlation_id: str | None,
 ) -> None:
     """Emit one audit event (the caller checked that the audit logger is enabled)."""
+    if not settings.audit_isolated:
+        with lock:
+            if not settings.audit_isolated:
+                audit_logger.propagate = False
+                settings.audit_isolated = True
     event = {
         "event": "nilecare_clients.audit",
-        "caller": _caller[0] or os.environ.get("NILECARE_SERVICE_NAME") or "unknown",
+        "caller": settings.audit_caller or os.environ.get("NILECARE_SERVICE_NAME") or "unknown",
         "user_id": _user.get(),
         "service": service,
         "operation": f"{method} {route}",

@@ -8,14 +8,10 @@ and are imported lazily, so importing this package never pulls Starlette by itse
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any
 
-from nilecare_clients import _hooks, _testmode
-from nilecare_clients._cache import reset_caches
+from nilecare_clients import _state, _testmode
 from nilecare_clients._errors import ConfigurationError
-from nilecare_clients._resilience.registry import reset_state as _reset_resilience
-from nilecare_clients.models._base import reset_unknown_enum_log
 
 if TYPE_CHECKING:
     from nilecare_clients.testing.fakes import (
@@ -134,21 +130,10 @@ class TestClock:
 
 
 def reset_state() -> None:
-    """Forget all process-wide state an earlier test may have left behind.
-
-    Breakers, retry budgets, bulkheads, caches, test mode, routes, the test clock's offset,
-    observability hooks, the tracer and the audit caller name.
-    """
-    _reset_resilience()
-    reset_caches()
-    reset_unknown_enum_log()
-    _testmode.set_mode(None)
-    _testmode.clear_routes()
+    """Forget all process-wide state (``_state.reset``): breakers, budgets, bulkheads, caches,
+    hooks, tracer, test mode, routes, audit caller, remembered enum values, spare ids."""
+    _state.reset()
     _testmode.set_clock_offset(0.0)
-    _hooks.clear()  # hooks and the tracer (observability.otel.instrument)
-    audit = sys.modules.get("nilecare_clients.observability.audit")
-    if audit is not None:  # not loaded: nothing to forget, and no reason to load it
-        audit.set_caller(None)
 
 
 class _Routing:

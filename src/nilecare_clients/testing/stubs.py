@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
 import respx
 from pydantic import BaseModel
+
+from nilecare_clients._http import httpx
 
 __all__ = ["CLINICAL_STUB_URL", "FACILITY_STUB_URL", "NileCareStub"]
 

@@ -22,8 +22,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import anyio
-import httpx
 
+from nilecare_clients._http import httpx
 from nilecare_clients.testing.fakes._service import ABORT_EXTENSION
 
 ASGIApp = Callable[
