@@ -37,6 +37,7 @@ from nilecare_clients._errors import (
     ServiceTimeoutError,
     ServiceUnavailableError,
     ServiceUnreachableError,
+    ThrottledError,
 )
 from nilecare_clients._version import __version__
 from nilecare_clients.clinical import AsyncClinicalServiceClient, ClinicalServiceClient
@@ -79,6 +80,7 @@ __all__ = [
     "ServiceTimeoutError",
     "ServiceUnavailableError",
     "ServiceUnreachableError",
+    "ThrottledError",
     "TokenFile",
     "WSGICorrelationIdMiddleware",
     "__version__",
