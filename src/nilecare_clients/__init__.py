@@ -37,7 +37,6 @@ from nilecare_clients._errors import (
     ServiceTimeoutError,
     ServiceUnavailableError,
     ServiceUnreachableError,
-    ThrottledError,
 )
 from nilecare_clients._version import __version__
 from nilecare_clients.clinical import AsyncClinicalServiceClient, ClinicalServiceClient
@@ -80,7 +79,6 @@ __all__ = [
     "ServiceTimeoutError",
     "ServiceUnavailableError",
     "ServiceUnreachableError",
-    "ThrottledError",
     "TokenFile",
     "WSGICorrelationIdMiddleware",
     "__version__",

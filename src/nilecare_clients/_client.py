@@ -50,22 +50,11 @@ from nilecare_clients._errors import (
     ResponseValidationError,
     ServiceError,
     ServiceTimeoutError,
-    ThrottledError,
 )
 from nilecare_clients._hooks import CallCompleted, RequestAttempt, RetryScheduled
 from nilecare_clients._log import emit, enabled
 from nilecare_clients._plan import Plan
-from nilecare_clients._resilience.breaker import (
-    ADMITTED,
-    GONE,
-    HEALTHY,
-    NEUTRAL,
-    ROUTE_FAILURE,
-    SERVICE_OPEN,
-    THROTTLED,
-)
 from nilecare_clients._resilience.registry import state_for
-from nilecare_clients._resilience.throttle import OVERLOAD_STATUSES
 from nilecare_clients._transport import (
     build_async_client,
     build_sync_client,
@@ -81,9 +70,7 @@ _WRITE_METHODS = frozenset({"POST", "PATCH"})
 # The breaker hears one verdict per logical call (settle), not one per attempt: a call that
 # succeeds on its second attempt is a success, so 30 % transient errors that retries absorb do
 # not trip it; a call that exhausts its attempts is one failure.
-# The values are the breaker's outcomes (NEUTRAL, HEALTHY, ROUTE_FAILURE, GONE): a 5xx says
-# the route failed; a transport failure says the service may be gone (per-route isolation).
-_NEUTRAL, _HEALTHY, _UNHEALTHY, _GONE = NEUTRAL, HEALTHY, ROUTE_FAILURE, GONE
+_NEUTRAL, _HEALTHY, _UNHEALTHY = 0, 1, 2
 # Headers every call carries with one value per client: a client built here sends them itself
 # (fewer headers per request is the largest saving in httpx's request building).
 _CLIENT_DEFAULT_HEADERS = ("Accept", "User-Agent")
@@ -144,7 +131,7 @@ class _Call:
     null_is_not_found: bool
     params: dict[str, Any] | None
     parse: Callable[[bytes], Any] | None
-    probe: int
+    probe: bool
     repeatable: bool
     response_model: Any
     retries: int
@@ -162,7 +149,7 @@ class _Call:
         self.retries = 0
         self.auth_refreshed = False
         self.maybe_applied = False  # an earlier attempt may have been processed
-        self.probe = 0  # probe bits: admitted as the half-open service's and/or route's probe
+        self.probe = False  # admitted as the half-open breaker's probe
         self.verdict = _NEUTRAL  # what the last attempt said about the service's health
         self.span = None
         self.status = None
@@ -309,46 +296,32 @@ class _ClientCore:
             )
         if call.probe:
             return
-        verdict, probe, wait = self.breaker.admit(call.route, call.attempts == 0)
-        if verdict != ADMITTED:
-            raise self._refused(call, verdict, wait)
-        call.probe = probe
-
-    def _refused(self, call: _Call, verdict: int, wait: float) -> ServiceError:
-        """The error for a call refused locally: open circuit (service or route) or throttle."""
-        throttled = verdict == THROTTLED
-        call.outcome = "ThrottledError" if throttled else "CircuitOpenError"
-        emit(
-            "debug",
-            "nilecare_clients.throttled" if throttled else "nilecare_clients.circuit_rejected",
-            service=self.service,
-            method=call.method,
-            route=call.route,
-            correlation_id=call.correlation_id,
-        )
-        if throttled:
-            return ThrottledError(
+        admitted, probe, wait = self.breaker.admit()
+        if not admitted:
+            call.outcome = "CircuitOpenError"
+            emit(
+                "debug",
+                "nilecare_clients.circuit_rejected",
+                service=self.service,
+                method=call.method,
+                route=call.route,
+                correlation_id=call.correlation_id,
+            )
+            raise CircuitOpenError(
                 service=self.service,
                 method=call.method,
                 path_template=call.route,
                 correlation_id=call.correlation_id,
-                detail="throttled locally: the service is refusing a share of calls",
+                retry_after=wait,
+                detail="circuit open",
                 request_sent=False,
             )
-        return CircuitOpenError(
-            service=self.service,
-            method=call.method,
-            path_template=call.route,
-            correlation_id=call.correlation_id,
-            retry_after=wait,
-            detail="circuit open" if verdict == SERVICE_OPEN else "circuit open for this route",
-            request_sent=False,
-        )
+        call.probe = probe
 
     def settle(self, call: _Call) -> None:
         """Report the call's one verdict to the breaker (and free its probe slot, if any)."""
         if call.span is not None and _hooks.tracer is not None:
-            _hooks.tracer.end(call.span, call.status, call.outcome, max(0, call.attempts - 1))
+            _hooks.tracer.end(call.span, call.status, call.outcome)
         if self.audited and audit_logger.isEnabledFor(logging.INFO):
             record_access(
                 service=self.service,
@@ -371,8 +344,13 @@ class _ClientCore:
                     call.correlation_id,
                 )
             )
-        if call.verdict or call.probe:
-            self.breaker.record(call.route, call.verdict, call.probe)
+        verdict = call.verdict
+        if verdict == _HEALTHY:
+            self.breaker.record_success(call.probe)
+        elif verdict == _UNHEALTHY:
+            self.breaker.record_failure(call.probe)
+        elif call.probe:
+            self.breaker.record_neutral(True)
 
     def bulkhead_wait(self, call: _Call) -> float:
         """How long a call may queue for a bulkhead slot: the pool timeout, within the deadline."""
@@ -426,9 +404,7 @@ class _ClientCore:
             path_template=call.route,
             correlation_id=call.correlation_id,
         )
-        call.verdict = _GONE if unhealthy else _NEUTRAL
-        if unhealthy:
-            self.breaker.record_attempt(False)
+        call.verdict = _UNHEALTHY if unhealthy else _NEUTRAL
         return self._finish_error(call, error, attempt, started)
 
     def on_response(
@@ -440,7 +416,6 @@ class _ClientCore:
         attempt: int,
         started: float,
     ) -> Any:
-        self.breaker.record_attempt(status not in OVERLOAD_STATUSES)
         if 200 <= status < 300:
             call.verdict = _HEALTHY
             try:
@@ -624,7 +599,7 @@ class _ClientCore:
             jitter=retry.jitter(),
             backoff=mode.backoff,
         )
-        if decision.retry and self.breaker.seconds_until_probe(call.route) > decision.delay:
+        if decision.retry and self.breaker.seconds_until_probe() > decision.delay:
             # The breaker is open (perhaps tripped by this very failure) and would refuse the
             # retry: fail now with the real error rather than sleep first and spend budget.
             return RetryDecision(False, reason="circuit_open")

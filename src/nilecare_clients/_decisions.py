@@ -22,7 +22,6 @@ from nilecare_clients._errors import (
     CircuitOpenError,
     InvalidRequestError,
     ServiceError,
-    ThrottledError,
     error_class_for_status,
 )
 
@@ -241,12 +240,12 @@ _STOP_NOT_RETRYABLE = RetryDecision(False, reason="not_retryable")
 
 
 def is_final(error: ServiceError) -> bool:
-    """No retry can help: breaker open, throttled or bulkhead full (a retry only adds load).
+    """No retry can help: the breaker is open or the bulkhead is full (a retry only adds load).
 
     The client checks this before building any retry machinery, so a call rejected by an open
     breaker fails in microseconds.
     """
-    return isinstance(error, (CircuitOpenError, ThrottledError, BulkheadFullError))
+    return isinstance(error, (CircuitOpenError, BulkheadFullError))
 
 
 def decide_retry(

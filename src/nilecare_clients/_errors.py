@@ -21,7 +21,6 @@
                 ├── ServiceUnreachableError    connect failed: nothing was sent
                 ├── ServiceTimeoutError        connect / read / write / pool timeout
                 ├── CircuitOpenError           the breaker is open: no I/O was made
-                ├── ThrottledError             refused locally by adaptive throttling: no I/O
                 └── BulkheadFullError          too many calls in flight to this service
 
 Every message names service, method, route *template*, status and correlation id, never a
@@ -54,7 +53,6 @@ __all__ = [
     "ServiceTimeoutError",
     "ServiceUnavailableError",
     "ServiceUnreachableError",
-    "ThrottledError",
     "error_class_for_status",
 ]
 
@@ -273,15 +271,6 @@ class CircuitOpenError(ServiceUnavailableError):
     """The service's breaker is open: the call failed at once, without I/O.
 
     ``retry_after`` is the number of seconds until the breaker lets a probe through.
-    """
-
-
-class ThrottledError(ServiceUnavailableError):
-    """Refused locally: the service is refusing or dropping a share of calls, and the client
-    sheds its proportional share of the load (adaptive throttling) instead of sending it.
-
-    Nothing was sent; the call counts as neither success nor failure. ``retry_after`` is not
-    set: the next call may well go through (the probability shows in ``dependencies_health``).
     """
 
 

@@ -71,12 +71,9 @@ class RetryScheduled:
 
 @dataclass(frozen=True, slots=True)
 class BreakerTransition:
-    """A circuit changed state: the service's (``route`` None) or one route template's."""
-
     service: str
     previous: str
     state: str
-    route: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +96,7 @@ class CallTracer(Protocol):
         self, method: str, route: str, url: str, headers: dict[str, str], correlation_id: str
     ) -> Any: ...
 
-    def end(
-        self, span: Any, status_code: int | None, outcome: str, resend_count: int = 0
-    ) -> None: ...
+    def end(self, span: Any, status_code: int | None, outcome: str) -> None: ...
 
 
 _lock = threading.Lock()
