@@ -321,7 +321,7 @@ class _ClientCore:
     def settle(self, call: _Call) -> None:
         """Report the call's one verdict to the breaker (and free its probe slot, if any)."""
         if call.span is not None and _hooks.tracer is not None:
-            _hooks.tracer.end(call.span, call.status, call.outcome)
+            _hooks.tracer.end(call.span, call.status, call.outcome, max(0, call.attempts - 1))
         if self.audited and audit_logger.isEnabledFor(logging.INFO):
             record_access(
                 service=self.service,
