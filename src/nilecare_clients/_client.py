@@ -328,7 +328,9 @@ class _ClientCore:
     def settle(self, call: _Call) -> None:
         """Report the call's one verdict to the breaker (and free its probe slot, if any)."""
         if call.span is not None and _state.observers.tracer is not None:
-            _state.observers.tracer.end(call.span, call.status, call.outcome)
+            _state.observers.tracer.end(
+                call.span, call.status, call.outcome, max(0, call.attempts - 1)
+            )
         if self.audited and audit_logger.isEnabledFor(logging.INFO):
             record_access(
                 service=self.service,

@@ -101,7 +101,9 @@ class CallTracer(Protocol):
         self, method: str, route: str, url: str, headers: dict[str, str], correlation_id: str
     ) -> Any: ...
 
-    def end(self, span: Any, status_code: int | None, outcome: str) -> None: ...
+    def end(
+        self, span: Any, status_code: int | None, outcome: str, resend_count: int = 0
+    ) -> None: ...
 
 
 def register(hook: Hook) -> None:

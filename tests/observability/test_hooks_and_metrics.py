@@ -210,3 +210,30 @@ def test_events_are_frozen() -> None:
     assert event.status_class == "none"
     with pytest.raises(AttributeError):
         event.attempt = 2  # type: ignore[misc]
+
+
+def test_breaker_gauge_exists_from_the_first_client_without_a_transition(
+    config: ServiceConfig,
+) -> None:
+    """A healthy service has a breaker_state series (0) as soon as a client exists, even when the
+    metrics were installed after its last transition: the gauge is read at scrape time."""
+    registry = CollectorRegistry()
+    clinical("sync", FakeClinicalService(), config)
+    PrometheusMetrics(registry)  # not even installed: nothing to hear, the collector reads
+    assert registry.get_sample_value("nilecare_client_breaker_state", {"service": "clinical"}) == 0
+
+
+def test_building_the_metrics_twice_is_harmless() -> None:
+    """A second PrometheusMetrics() on one registry shares the first one's metrics instead of
+    failing with "Duplicated timeseries"; another prefix gets its own."""
+    registry = CollectorRegistry()
+    first = PrometheusMetrics(registry)
+    second = PrometheusMetrics(registry)
+    assert second.requests is first.requests and second.breaker is first.breaker
+    other = PrometheusMetrics(registry, prefix="other")
+    assert other.requests is not first.requests
+
+
+def test_default_registry_metrics_can_be_built_twice() -> None:
+    """On prometheus_client's default registry too (the case that used to raise)."""
+    assert PrometheusMetrics().requests is PrometheusMetrics().requests

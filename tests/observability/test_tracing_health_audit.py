@@ -201,3 +201,38 @@ def test_facility_calls_are_not_audited(audit: _Capture) -> None:
     )
     client.get_facility(stored["facilityId"])
     assert audit.events == []
+
+
+async def test_span_records_how_often_the_request_was_resent(client_kind: str, spans: Any) -> None:
+    """A call answered on its third attempt records http.request.resend_count = 2; a first-try
+    success records none."""
+    import httpx
+
+    from nilecare_clients import AsyncBaseServiceClient, BaseServiceClient, RetryPolicy
+
+    exporter, _ = spans
+    answers = [503, 503, 200, 200]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status = answers.pop(0)
+        body = {"success": status == 200, "data": {"id": "p-1"}}
+        return httpx.Response(status, json=body)
+
+    config = ServiceConfig(
+        name="clinical",
+        base_url="http://clinical.test",
+        retry=RetryPolicy(backoff_base=0, sleep=lambda _: None, async_sleep=_no_sleep),
+    )
+    if client_kind == "sync":
+        client: Any = BaseServiceClient(config=config, transport=httpx.MockTransport(handler))
+    else:
+        client = AsyncBaseServiceClient(config=config, transport=httpx.MockTransport(handler))
+    for _ in range(2):
+        await call(client._request("GET", "/api/v1/patients/{id}", path_params={"id": "p-1"}))
+    first, second = exporter.get_finished_spans()
+    assert dict(first.attributes or {})["http.request.resend_count"] == 2
+    assert "http.request.resend_count" not in dict(second.attributes or {})
+
+
+async def _no_sleep(_: float) -> None:
+    return None

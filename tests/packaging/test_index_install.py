@@ -50,7 +50,6 @@ def test_wheel_contents(wheel: Path) -> None:
     assert sorted(line.split()[1].split(">")[0].split("<")[0] for line in core) == [
         "cachetools",
         "httpx",
-        "pybreaker",
         "pydantic",
         "structlog",
     ]

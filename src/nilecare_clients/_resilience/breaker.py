@@ -1,15 +1,17 @@
 """One circuit breaker per service name per process, shared by sync and async clients.
 
-pybreaker supplies the state machine, its listeners and pluggable state storage; the
-admission and counting rules are ours because pybreaker cannot express them: it has no
-asyncio support (``call(async_fn)`` counts the coroutine as a success before it runs and
-holds a lock for the whole call), it counts only consecutive failures, lets every call through
-when half-open, and reads the wall clock. Here a call asks ``admit()`` before any I/O and
-reports exactly one outcome afterwards; no lock is held across I/O, the failure *rate* over a
-sliding window also trips the breaker, half-open admits a bounded number of probes, and time
-comes from the injected monotonic clock. Transitions are logged and passed to listeners after
-the lock is released, so a listener may read the breaker; a listener that raises is logged and
-never fails the call that caused the transition.
+The state machine, admission and counting rules are ours. pybreaker was used once and is
+gone: it cannot express these rules (no asyncio support: ``call(async_fn)`` counts the
+coroutine as a success before it runs and holds a lock for the whole call; consecutive
+failures only; every call let through when half-open; the wall clock), so its breaker was
+only written to, never read, and importing it loads redis when redis is installed.
+
+A call asks ``admit()`` before any I/O and reports exactly one outcome afterwards; no lock is
+held across I/O, the failure *rate* over a sliding window also trips the breaker, half-open
+admits a bounded number of probes, and time comes from the injected monotonic clock.
+Transitions are logged and passed to listeners after the lock is released, so a listener may
+read the breaker; a listener that raises is logged and never fails the call that caused the
+transition.
 """
 
 from __future__ import annotations
@@ -18,8 +20,6 @@ import threading
 from collections import deque
 from collections.abc import Callable
 
-import pybreaker
-
 from nilecare_clients import _hooks, _state
 from nilecare_clients._config import BreakerPolicy
 from nilecare_clients._hooks import BreakerTransition
@@ -27,29 +27,12 @@ from nilecare_clients._log import emit
 
 __all__ = ["CLOSED", "HALF_OPEN", "OPEN", "ServiceBreaker", "StateListener"]
 
-CLOSED = pybreaker.STATE_CLOSED
-OPEN = pybreaker.STATE_OPEN
-HALF_OPEN = pybreaker.STATE_HALF_OPEN
+CLOSED = "closed"
+OPEN = "open"
+HALF_OPEN = "half-open"
 
 #: Called as ``listener(service, previous_state, new_state)`` on every transition.
 StateListener = Callable[[str, str, str], None]
-
-
-class _Relay(pybreaker.CircuitBreakerListener):
-    """Forwards pybreaker's transitions to our log events and listeners."""
-
-    def __init__(self, owner: ServiceBreaker) -> None:
-        self._owner = owner
-
-    def state_change(
-        self,
-        cb: pybreaker.CircuitBreaker,
-        old_state: pybreaker.CircuitBreakerState | None,
-        new_state: pybreaker.CircuitBreakerState,
-    ) -> None:
-        previous = old_state.name if old_state is not None else CLOSED
-        # Called with the breaker's lock held: queue it, ServiceBreaker delivers it after.
-        self._owner._pending.append((previous, new_state.name))
 
 
 class ServiceBreaker:
@@ -60,12 +43,6 @@ class ServiceBreaker:
         self.policy = policy
         self._clock = clock
         self._lock = threading.Lock()
-        self._cb = pybreaker.CircuitBreaker(
-            fail_max=policy.consecutive_failures,
-            reset_timeout=policy.reset_timeout,
-            name=service,
-            listeners=[_Relay(self)],
-        )
         self._state: str = CLOSED
         self._window: deque[bool] = deque(maxlen=policy.window_size)
         self._window_failures = 0
@@ -191,19 +168,17 @@ class ServiceBreaker:
         return n >= policy.minimum_calls and self._window_failures / n >= policy.failure_rate
 
     def _transition(self, new_state: str) -> None:
-        # Our state first: pybreaker notifies the listeners from inside open()/close(), and a
-        # listener that reads ``state`` must see the new one.
+        # Queued under the lock, delivered after it: a listener that reads ``state`` sees the
+        # new one and may call back into the breaker.
+        previous = self._state
         self._state = new_state
         if new_state == OPEN:
             self._opened_at = self._clock()
-            self._cb.open()
-        elif new_state == HALF_OPEN:
-            self._cb.half_open()
-        else:
+        elif new_state == CLOSED:
             self._window.clear()
             self._window_failures = 0
             self._consecutive = 0
-            self._cb.close()
+        self._pending.append((previous, new_state))
 
     # -- notifications (delivered without the lock: listeners may read the breaker) --------
     def _deliver(self) -> None:

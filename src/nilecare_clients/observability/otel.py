@@ -47,7 +47,10 @@ class _Tracer:
         propagate.inject(headers, context=trace.set_span_in_context(span))
         return span
 
-    def end(self, span: Any, status_code: int | None, outcome: str) -> None:
+    def end(self, span: Any, status_code: int | None, outcome: str, resend_count: int = 0) -> None:
+        if resend_count:
+            # One span per logical call: how many times its request was sent again (semconv).
+            span.set_attribute("http.request.resend_count", resend_count)
         if status_code is not None:
             span.set_attribute("http.response.status_code", status_code)
         if outcome != "success":

@@ -4,25 +4,35 @@
     metrics = PrometheusMetrics()      # registers on prometheus_client's default registry
     metrics.install()                  # start receiving events
 
+The breaker gauge is read from the breakers at scrape time (a custom collector), so every
+service this process knows has a series from its first client on, healthy or not, and after a
+restart. Building ``PrometheusMetrics()`` again for the same registry and prefix is harmless:
+it shares the metrics already registered (no "Duplicated timeseries").
+
 Labels use route templates (``/api/v1/patients/{id}``), never concrete paths: a patient id
 must never become a label (unbounded cardinality, and PHI in a metrics system).
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections.abc import Iterator
 from typing import Any
 
 from nilecare_clients import _hooks
 from nilecare_clients._hooks import (
-    BreakerTransition,
     CacheEvent,
     CallCompleted,
     RequestAttempt,
     RetryScheduled,
 )
+from nilecare_clients._resilience.registry import all_states
 
 try:
-    from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+    from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+    from prometheus_client.core import GaugeMetricFamily
+    from prometheus_client.registry import Collector
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         'Prometheus metrics need the "prometheus" extra: pip install "nilecare-clients[prometheus]"'
@@ -34,6 +44,35 @@ _BREAKER_VALUES = {"closed": 0, "half-open": 1, "open": 2}
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
+class _BreakerCollector(Collector):
+    """``{prefix}_breaker_state{service}`` for every known service, read when scraped."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def describe(self) -> list[GaugeMetricFamily]:
+        return [self._family()]
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = self._family()
+        for service, state in sorted(all_states().items()):
+            family.add_metric([service], _BREAKER_VALUES.get(state.breaker.state, -1))
+        yield family
+
+    def _family(self) -> GaugeMetricFamily:
+        return GaugeMetricFamily(
+            self._name, "Circuit breaker state: 0 closed, 1 half-open, 2 open.", labels=["service"]
+        )
+
+
+# The metrics registered per registry and prefix, so that a second PrometheusMetrics() for the
+# same registry shares them instead of failing with "Duplicated timeseries".
+_lock = threading.Lock()
+_registered: weakref.WeakKeyDictionary[CollectorRegistry, dict[str, dict[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 class PrometheusMetrics:
     """The library's metrics; ``install()`` / ``uninstall()`` connect them to the hooks."""
 
@@ -41,37 +80,49 @@ class PrometheusMetrics:
         self, registry: CollectorRegistry | None = None, prefix: str = "nilecare_client"
     ) -> None:
         registry = registry if registry is not None else REGISTRY
-        self.requests = Counter(
-            f"{prefix}_requests_total",
-            "Request attempts by outcome.",
-            ["service", "route", "method", "status_class", "outcome"],
-            registry=registry,
-        )
-        self.duration = Histogram(
-            f"{prefix}_request_duration_seconds",
-            "Duration of each attempt (scope=attempt) and of each logical call (scope=call).",
-            ["service", "route", "method", "scope"],
-            buckets=_BUCKETS,
-            registry=registry,
-        )
-        self.retries = Counter(
-            f"{prefix}_retries_total",
-            "Retries scheduled.",
-            ["service", "route", "method"],
-            registry=registry,
-        )
-        self.breaker = Gauge(
-            f"{prefix}_breaker_state",
-            "Circuit breaker state: 0 closed, 1 half-open, 2 open.",
-            ["service"],
-            registry=registry,
-        )
-        self.cache = Counter(
-            f"{prefix}_cache_events_total",
-            "Facility cache events (hit, miss, stale, coalesced, negative_hit, eviction).",
-            ["service", "kind", "event"],
-            registry=registry,
-        )
+        with _lock:
+            by_prefix = _registered.setdefault(registry, {})
+            metrics = by_prefix.get(prefix)
+            if metrics is None:
+                metrics = by_prefix[prefix] = self._register(registry, prefix)
+        self.requests: Counter = metrics["requests"]
+        self.duration: Histogram = metrics["duration"]
+        self.retries: Counter = metrics["retries"]
+        self.breaker: _BreakerCollector = metrics["breaker"]
+        self.cache: Counter = metrics["cache"]
+
+    @staticmethod
+    def _register(registry: CollectorRegistry, prefix: str) -> dict[str, Any]:
+        breaker = _BreakerCollector(f"{prefix}_breaker_state")
+        registry.register(breaker)
+        return {
+            "breaker": breaker,
+            "requests": Counter(
+                f"{prefix}_requests_total",
+                "Request attempts by outcome.",
+                ["service", "route", "method", "status_class", "outcome"],
+                registry=registry,
+            ),
+            "duration": Histogram(
+                f"{prefix}_request_duration_seconds",
+                "Duration of each attempt (scope=attempt) and of each logical call (scope=call).",
+                ["service", "route", "method", "scope"],
+                buckets=_BUCKETS,
+                registry=registry,
+            ),
+            "retries": Counter(
+                f"{prefix}_retries_total",
+                "Retries scheduled.",
+                ["service", "route", "method"],
+                registry=registry,
+            ),
+            "cache": Counter(
+                f"{prefix}_cache_events_total",
+                "Facility cache events (hit, miss, stale, coalesced, negative_hit, eviction).",
+                ["service", "kind", "event"],
+                registry=registry,
+            ),
+        }
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, RequestAttempt):
@@ -87,8 +138,6 @@ class PrometheusMetrics:
             )
         elif isinstance(event, RetryScheduled):
             self.retries.labels(event.service, event.route, event.method).inc()
-        elif isinstance(event, BreakerTransition):
-            self.breaker.labels(event.service).set(_BREAKER_VALUES.get(event.state, -1))
         elif isinstance(event, CacheEvent):
             self.cache.labels(event.service, event.kind, event.event).inc()
 
