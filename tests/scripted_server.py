@@ -12,6 +12,7 @@ import json
 import socket
 import struct
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,6 +60,15 @@ class ScriptedServer:
 
     def count(self, method: str | None = None) -> int:
         return sum(1 for r in self.requests if method is None or r.method == method)
+
+    def wait_for_requests(self, n: int, timeout: float = 5.0) -> bool:
+        """Block until ``n`` requests have arrived (True) or ``timeout`` passes (False)."""
+        until = time.monotonic() + timeout
+        while self.count() < n:
+            if time.monotonic() >= until:
+                return False
+            time.sleep(0.005)
+        return True
 
     def start(self) -> None:
         self._thread.start()

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -29,7 +30,8 @@ from pydantic import Field
 
 from nilecare_clients import _hooks
 from nilecare_clients._config import _Frozen
-from nilecare_clients._errors import NotFoundError, ServerError
+from nilecare_clients._correlation import get_deadline
+from nilecare_clients._errors import NotFoundError, ServerError, ServiceTimeoutError
 from nilecare_clients._hooks import CacheEvent
 from nilecare_clients._log import emit
 
@@ -120,6 +122,12 @@ def _unavailable(error: BaseException) -> bool:
     return isinstance(error, ServerError)
 
 
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Read an abandoned wait's outcome so asyncio does not log it as never retrieved."""
+    if not future.cancelled():
+        future.exception()
+
+
 class FacilityCache:
     """One per service per process by default (shared by sync and async clients)."""
 
@@ -136,6 +144,9 @@ class FacilityCache:
         self._clock = clock or time.monotonic
         self._rng = rng or random.Random()  # noqa: S311 - TTL jitter, not security
         self._lock = threading.Lock()
+        #: Counters have their own lock: a hit must not queue behind a store, and every
+        #: lookup must be counted exactly once even when threads race (``stats()`` adds up).
+        self._counts_lock = threading.Lock()
         self._counts = {
             "hits": 0,
             "misses": 0,
@@ -151,14 +162,20 @@ class FacilityCache:
         self._count("evictions", key)
 
     def _count(self, counter: str, key: Hashable) -> None:
-        self._counts[counter] += 1
+        with self._counts_lock:
+            self._counts[counter] += 1
         if _hooks.active:
             _hooks.dispatch(CacheEvent(self.service, _kind(key), _EVENT_NAMES[counter]))
 
     # -- reads ------------------------------------------------------------------------------
     def peek(self, key: Hashable) -> CacheResult[Any] | None:
-        """The fresh value for ``key`` if there is one (raises a remembered 404)."""
-        entry = self._store.get(key)
+        """The fresh value for ``key`` if there is one (raises a remembered 404).
+
+        The read takes the lock: an LRU read reorders the store, and racing an invalidation
+        without it can raise ``KeyError`` from inside cachetools.
+        """
+        with self._lock:
+            entry = self._store.get(key)
         if entry is None:
             return None
         now = self._clock()
@@ -170,8 +187,15 @@ class FacilityCache:
         self._count("hits", key)
         return CacheResult(entry.value, False, now - entry.stored_at, True)
 
-    def get_or_load(self, key: Hashable, ttl: float, load: Callable[[], T]) -> CacheResult[T]:
-        """The cached value, or the result of ``load()``, made once however many threads ask."""
+    def get_or_load(
+        self, key: Hashable, ttl: float, load: Callable[[], T], *, wait: float | None = None
+    ) -> CacheResult[T]:
+        """The cached value, or the result of ``load()``, made once however many threads ask.
+
+        A caller that joins another caller's load waits at most ``wait`` seconds and never past
+        its own ``deadline_scope``: the leader's deadline is not the follower's.
+        """
+        limit = self._wait_limit(wait)
         while True:
             hit = self.peek(key)
             if hit is not None:
@@ -180,22 +204,37 @@ class FacilityCache:
             if leader:
                 return self._lead(key, ttl, future, load)
             try:
-                return future.result()
+                return future.result(timeout=self._left(limit, key))
+            except FutureTimeout:
+                raise self._waited_too_long(key) from None
             except _LeaderGone:
                 continue
 
     async def aget_or_load(
-        self, key: Hashable, ttl: float, load: Callable[[], Awaitable[T]]
+        self,
+        key: Hashable,
+        ttl: float,
+        load: Callable[[], Awaitable[T]],
+        *,
+        wait: float | None = None,
     ) -> CacheResult[T]:
         """The asyncio twin of ``get_or_load`` (waits without blocking the loop)."""
+        limit = self._wait_limit(wait)
         while True:
             hit = self.peek(key)
             if hit is not None:
                 return hit
             future, leader = self._join(key)
             if not leader:
+                # asyncio.wait, not wait_for/await: cancelling a wrapped future would cancel the
+                # leader's shared future under it, and the leader could no longer publish.
+                waiting = asyncio.wrap_future(future)
+                done, _ = await asyncio.wait({waiting}, timeout=self._left(limit, key))
+                if not done:
+                    waiting.add_done_callback(_retrieve)
+                    raise self._waited_too_long(key)
                 try:
-                    return await asyncio.wrap_future(future)
+                    return waiting.result()
                 except _LeaderGone:
                     continue
             try:
@@ -204,6 +243,33 @@ class FacilityCache:
                 return self._failed(key, future, exc)
             return self._stored(key, ttl, future, value)
 
+    def _wait_limit(self, wait: float | None) -> float | None:
+        """The monotonic time a follower stops waiting: ``wait`` from now, or the scope's end."""
+        now = time.monotonic()
+        limit = None if wait is None else now + max(0.0, wait)
+        scoped = get_deadline()
+        if scoped is not None:
+            limit = scoped if limit is None else min(limit, scoped)
+        return limit
+
+    def _left(self, limit: float | None, key: Hashable) -> float | None:
+        if limit is None:
+            return None
+        left = limit - time.monotonic()
+        if left <= 0:
+            raise self._waited_too_long(key)
+        return left
+
+    def _waited_too_long(self, key: Hashable) -> ServiceTimeoutError:
+        return ServiceTimeoutError(
+            service=self.service,
+            method="GET",
+            path_template=f"{_kind(key)} cache",
+            retryable=False,
+            detail="deadline exceeded waiting for another caller's load",
+            request_sent=False,
+        )
+
     def _join(self, key: Hashable) -> tuple[Future[CacheResult[Any]], bool]:
         with self._lock:
             future = self._inflight.get(key)
@@ -211,13 +277,16 @@ class FacilityCache:
                 self._count("coalesced", key)
                 return future, False
             entry = self._store.get(key)
-            if entry is not None and self._clock() < entry.fresh_until:
-                # Filled between our peek and taking the lock: answer from it.
+            now = self._clock()
+            if entry is not None and now < entry.fresh_until:
+                # Filled between our peek and taking the lock: answer from it (and count it).
                 done: Future[CacheResult[Any]] = Future()
                 if entry.not_found is not None:
-                    done.set_exception(entry.not_found)
+                    self._count("negative", key)
+                    done.set_exception(copy.copy(entry.not_found))
                 else:
-                    done.set_result(CacheResult(entry.value, False, 0.0, True))
+                    self._count("hits", key)
+                    done.set_result(CacheResult(entry.value, False, now - entry.stored_at, True))
                 return done, False
             future = Future()
             self._inflight[key] = future
@@ -296,7 +365,8 @@ class FacilityCache:
             self._store.clear()
 
     def stats(self) -> CacheStats:
-        c = self._counts
+        with self._counts_lock:
+            c = dict(self._counts)
         return CacheStats(
             hits=c["hits"],
             misses=c["misses"],

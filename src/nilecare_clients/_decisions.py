@@ -33,6 +33,7 @@ __all__ = [
     "build_path",
     "decide_retry",
     "error_from_response",
+    "failed_envelope_status",
     "is_final",
     "parse_error_body",
     "parse_retry_after",
@@ -143,6 +144,54 @@ def parse_error_body(content: bytes) -> tuple[str | None, dict[str, list[str]]]:
             else:
                 fields[str(field)] = [str(messages)]
     return (code if isinstance(code, str) else None), fields
+
+
+#: The status each platform error code stands for (contract §1.6), used when an answer's
+#: status says success but its envelope says ``success: false``.
+_STATUS_OF_CODE: Mapping[str, int] = {
+    "VALIDATION_ERROR": 400,
+    "INVALID_REQUEST": 400,
+    "AUTHENTICATION_REQUIRED": 401,
+    "AUTHENTICATION_FAILED": 401,
+    "PERMISSION_DENIED": 403,
+    "NOT_FOUND": 404,
+    "PATIENT_NOT_FOUND": 404,
+    "CONFLICT": 409,
+    "DUPLICATE_ENTRY": 409,
+    "APPOINTMENT_CONFLICT": 409,
+    "OPERATION_NOT_ALLOWED": 422,
+    "EXPIRED": 422,
+    "INSUFFICIENT_BALANCE": 422,
+    "PRESCRIPTION_INVALID": 422,
+    "PAYMENT_FAILED": 422,
+    "RATE_LIMIT_EXCEEDED": 429,
+    "INTERNAL_ERROR": 500,
+    "DATABASE_ERROR": 500,
+    "EXTERNAL_SERVICE_ERROR": 502,
+    "SERVICE_UNAVAILABLE": 503,
+}
+
+_SAYS_FAILED = re.compile(rb'"success"\s*:\s*false')
+
+
+def failed_envelope_status(content: bytes) -> int | None:
+    """The status a 2xx answer really means when its envelope says ``success: false``.
+
+    ``None`` for every ordinary answer (one regex scan, no parse). Otherwise the status of
+    the body's error code (contract §1.6), and 500 for a code we do not know or no code: the
+    service said it failed without saying why, so the answer is never a value and never
+    "not found" (only ``NOT_FOUND`` is).
+    """
+    if _SAYS_FAILED.search(content) is None:
+        return None
+    try:
+        body = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return None  # not JSON: the body parser reports it
+    if not isinstance(body, dict) or body.get("success") is not False:
+        return None  # ``success: false`` nested inside the payload, not the envelope's
+    code, _ = parse_error_body(content)
+    return _STATUS_OF_CODE.get(code or "", 500)
 
 
 def error_from_response(

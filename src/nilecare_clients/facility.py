@@ -336,7 +336,7 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
         if cache is None:
             return CacheResult(self._run(plan()), False, 0.0, False)
         if not fresh:
-            return cache.get_or_load(key, ttl, lambda: self._run(plan()))
+            return cache.get_or_load(key, ttl, lambda: self._run(plan()), wait=self.config.deadline)
         # fresh=True: ask the service first and replace the entry only once it answered, so
         # a failed fresh read leaves the cached copy (and its stale-if-error fallback) alone.
         try:
@@ -614,7 +614,9 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
         if cache is None:
             return CacheResult(await self._arun(plan()), False, 0.0, False)
         if not fresh:
-            return await cache.aget_or_load(key, ttl, lambda: self._arun(plan()))
+            return await cache.aget_or_load(
+                key, ttl, lambda: self._arun(plan()), wait=self.config.deadline
+            )
         try:
             value = await self._arun(plan())
         except NotFoundError as error:
