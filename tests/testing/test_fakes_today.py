@@ -90,7 +90,7 @@ async def test_today_role_and_permission_refusals(client_kind: str, made: list[A
 async def test_today_release_right_after_assign_meets_the_stale_copy(
     client_kind: str, made: list[Any]
 ) -> None:
-    """Today's release reads a 60 s old copy of the bed, so it is 'not occupied' (I19)."""
+    """Today's release reads a 60 s old copy of the bed, so it is 'not occupied' (contract I19)."""
     fake = FakeFacilityService(profile="today")
     bed = fake.create_hospital(wards=1, beds_per_ward=1)["beds"][0]["bedId"]
     facility = client(client_kind, fake, made)

@@ -24,13 +24,13 @@ with
   (contract I5)
   and ``contact`` is stored from ``contact`` or ``contactInfo``.
 
-With ``profile="today"`` the fake answers as today's Facility service does instead (contract
-§5, docs/compatibility.md): every facility route by id (read, update, delete, departments,
+With ``profile="today"`` the fake answers as today's Facility service does instead
+(contract §5; docs/compatibility.md): every facility route by id (read, update, delete, departments,
 capacity, analytics) answers 403 "You do not have access to this facility" for a known id
 (contract I21) and 404 for an unknown one; ``/beds/available`` is shadowed by ``/beds/{id}``
 and answers 400 (contract I18); bed reads by id go through a 60 s ``bed:{id}`` copy that no
-write invalidates, so a bed assigned a moment ago is "not occupied" to ``release`` (contract
-I19); the status route takes any status, occupied beds included (contract I20); errors are
+write invalidates, so a bed assigned a moment ago is "not occupied" to ``release``
+(contract I19); the status route takes any status, occupied beds included (contract I20); errors are
 ``{success: false, error: {message, code: <status>}}``; no correlation header is echoed and
 ``Idempotency-Key`` is ignored.
 """
@@ -1272,7 +1272,7 @@ class FakeFacilityService(FakeService):
         with self._lock:
             self._cached_bed(ident)
             record = self._tables["beds"][ident]
-            record["bedStatus"] = status  # any status; an occupant stays attached (I20)
+            record["bedStatus"] = status  # any status; an occupant stays attached (contract I20)
             self._touch(record)
             self._recount(record["wardId"])
             return self._ok(self._copy(record), "Bed status updated successfully")
