@@ -58,6 +58,7 @@ _OPTIONS = {
     "idempotency_keys_honoured",
     "bearer_token",
     "api_key",
+    "profile",
 }
 _INI_TEST_MODE = "nilecare_test_mode"
 
@@ -148,7 +149,11 @@ def _fake(kind: str, request: pytest.FixtureRequest) -> Any:
     fakes = require_extra(f"fake_{kind}", "nilecare_clients.testing.fakes")
     options = _options(request)
     cls = fakes.FakeClinicalService if kind == "clinical" else fakes.FakeFacilityService
-    fake = cls(bearer_token=options.get("bearer_token"), api_key=options.get("api_key"))
+    fake = cls(
+        bearer_token=options.get("bearer_token"),
+        api_key=options.get("api_key"),
+        profile=options.get("profile", "contract"),
+    )
     keys = _CLINICAL_SEED if kind == "clinical" else _FACILITY_SEED
     seed = {key: options[key] for key in keys if key in options}
     if seed:

@@ -21,11 +21,13 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from contextlib import AbstractContextManager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
 from urllib.parse import parse_qsl
 
 import anyio
@@ -36,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
+from nilecare_clients._errors import ConfigurationError
 from nilecare_clients.testing.fakes._envelope import (
     DEFAULT_CODES,
     FakeServiceError,
@@ -65,6 +68,36 @@ DEFAULT_USER_ID = "7d2c9e41-8a3b-4f6d-b5e2-91c4a8f0d3e7"
 
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _SCOPE_KEY = "nilecare.fake"
+
+#: ``contract``: what the contract promises (the default). ``today``: what today's services
+#: answer, route by route, as measured by ``make compat`` (docs/compatibility.md).
+Profile = Literal["contract", "today"]
+PROFILES: tuple[str, ...] = get_args(Profile)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a bearer token stands for, as the Auth service would describe them.
+
+    ``role=None`` passes every role check; ``"*"`` in ``permissions`` grants every permission.
+    ``organization_id``/``user_id`` default to the fake's own. Register with
+    ``fake.add_caller(token, ...)``; role and permission checks apply in the ``today`` profile.
+    """
+
+    role: str | None = None
+    permissions: frozenset[str] = frozenset({"*"})
+    organization_id: str | None = None
+    user_id: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Caller(role={self.role!r}, permissions={sorted(self.permissions)!r})"
+
+
+_ANY_CALLER = Caller()
+#: The caller of the request being handled, with the fake handling it.
+_CURRENT_CALLER: ContextVar[tuple[object, Caller] | None] = ContextVar(
+    "nilecare_fake_caller", default=None
+)
 
 
 class ConnectionResetFault(ConnectionResetError):
@@ -103,10 +136,14 @@ class FakeService:
       real services, which ignore the header.
     - ``seed``: makes server-assigned ids and the built-in factories deterministic.
     - ``clock``: returns the current UTC ``datetime`` (timestamps, "today" in stats).
+    - ``profile``: ``"contract"`` (default) answers as the contract promises; ``"today"``
+      answers as today's service does (docs/compatibility.md), Idempotency-Key ignored.
     """
 
     service_name: ClassVar[str] = "fake-service"
     default_limit: ClassVar[int] = 10
+    #: (method, path glob) of the writes that publish an event (``faults.event_bus_down()``).
+    event_routes: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __init__(
         self,
@@ -115,14 +152,21 @@ class FakeService:
         user_id: str = DEFAULT_USER_ID,
         api_key: str | None = None,
         bearer_token: str | None = None,
-        honour_idempotency_keys: bool = True,
+        honour_idempotency_keys: bool | None = None,
         seed: int = 0,
         clock: Callable[[], datetime] | None = None,
+        profile: Profile = "contract",
     ) -> None:
+        if profile not in PROFILES:
+            raise ConfigurationError(f"profile must be one of {PROFILES}, got {profile!r}")
+        self.profile: Profile = profile
         self.organization_id = organization_id
         self.user_id = user_id
         self.api_key = api_key
         self.bearer_token = bearer_token
+        self.callers: dict[str, Caller] = {}
+        if honour_idempotency_keys is None:
+            honour_idempotency_keys = profile == "contract"  # today's services ignore the key
         self.honour_idempotency_keys = honour_idempotency_keys
         self.ready = True
         self.journal = Journal()
@@ -142,6 +186,56 @@ class FakeService:
         self.reset()
 
     # -- public surface ------------------------------------------------------------------
+    @property
+    def organization_id(self) -> str:
+        """The caller's organisation: the registered caller's for this request, else the fake's."""
+        current = _CURRENT_CALLER.get()
+        if current is not None and current[0] is self and current[1].organization_id:
+            return current[1].organization_id
+        return self._organization_id
+
+    @organization_id.setter
+    def organization_id(self, value: str) -> None:
+        self._organization_id = value
+
+    @property
+    def user_id(self) -> str:
+        current = _CURRENT_CALLER.get()
+        if current is not None and current[0] is self and current[1].user_id:
+            return current[1].user_id
+        return self._user_id
+
+    @user_id.setter
+    def user_id(self, value: str) -> None:
+        self._user_id = value
+
+    def add_caller(
+        self,
+        token: str,
+        *,
+        role: str | None = None,
+        permissions: Iterable[str] = ("*",),
+        organization_id: str | None = None,
+        user_id: str | None = None,
+    ) -> Caller:
+        """Accept ``Authorization: Bearer <token>`` as this caller (role, permissions, tenant).
+
+        Requests with an unregistered token act as the fake's own caller, who passes every
+        role and permission check.
+        """
+        if not token or not token.strip():
+            raise ConfigurationError("a caller needs a non-empty token")
+        caller = Caller(role, frozenset(permissions), organization_id, user_id)
+        self.callers[token.strip()] = caller
+        return caller
+
+    def current_caller(self) -> Caller:
+        """The caller of the request being handled (outside a request: the fake's own)."""
+        current = _CURRENT_CALLER.get()
+        if current is not None and current[0] is self:
+            return current[1]
+        return _ANY_CALLER
+
     def reset(self) -> None:
         """Forget all records, the journal, armed faults and idempotency keys; re-seed ids."""
         with self._lock:
@@ -259,7 +353,12 @@ class FakeService:
             answer, replayed = await self._answer(
                 scope, body, headers, method, path, request_id, rule
             )
-            answer.headers += [("x-request-id", request_id), ("x-correlation-id", request_id)]
+            if rule is None and not replayed and self._event_lost(method, path, answer):
+                outcome["fault"] = "event_bus_down"
+                answer = self._error(
+                    500, "INTERNAL_ERROR", "The producer is disconnected", request_id
+                )
+            answer.headers += self._echo_headers(request_id)
             if replayed:
                 answer.headers.append(("idempotent-replayed", "true"))
             outcome["replayed"] = replayed
@@ -292,6 +391,26 @@ class FakeService:
         refusal = self._check_auth(path, headers)
         if refusal is not None:
             return refusal, False
+        token = self._bearer(headers)
+        caller = self.callers.get(token) if token else None
+        marker = _CURRENT_CALLER.set((self, caller or _ANY_CALLER))
+        try:
+            return await self._answer_as_caller(
+                scope, body, headers, method, path, request_id, rule
+            )
+        finally:
+            _CURRENT_CALLER.reset(marker)
+
+    async def _answer_as_caller(
+        self,
+        scope: Scope,
+        body: bytes,
+        headers: HeaderDict,
+        method: str,
+        path: str,
+        request_id: str,
+        rule: FaultRule | None,
+    ) -> tuple[_Answer, bool]:
         key = headers.get("idempotency-key")
         if not (key and self.honour_idempotency_keys and method in _WRITE_METHODS):
             key = None
@@ -385,9 +504,30 @@ class FakeService:
             )
         if not token.strip():
             return _Answer.json(401, auth_error_body("UNAUTHORIZED", "No token provided"))
+        if token.strip() in self.callers:
+            return None
         if not hmac.compare_digest(token.strip().encode(), self.bearer_token.encode()):
             return _Answer.json(401, auth_error_body("INVALID_TOKEN", "Invalid or expired token"))
         return None
+
+    @staticmethod
+    def _bearer(headers: HeaderDict) -> str | None:
+        scheme, _, token = (headers.get("authorization") or "").strip().partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        return token.strip() or None
+
+    def _event_lost(self, method: str, path: str, answer: _Answer) -> bool:
+        """True when ``faults.event_bus_down()`` turns this committed write into a 500."""
+        return (
+            answer.status < 400
+            and self.faults.event_bus_is_down
+            and any(m == method and fnmatchcase(path, glob) for m, glob in self.event_routes)
+        )
+
+    def _echo_headers(self, request_id: str) -> list[tuple[str, str]]:
+        """The correlation headers sent back (contract I9); profiles may send fewer."""
+        return [("x-request-id", request_id), ("x-correlation-id", request_id)]
 
     def _faulted(self, rule: FaultRule, path: str, request_id: str) -> _Answer:
         if rule.name == "malformed_body":
@@ -422,30 +562,25 @@ class FakeService:
     def _error(
         self, status: int, code: str, message: str, request_id: str, details: Any = None
     ) -> _Answer:
-        return _Answer.json(
-            status,
-            error_body(
-                status,
-                code,
-                message,
-                details=details,
-                request_id=request_id,
-                service=self.service_name,
-                now=self._clock(),
-            ),
-        )
+        return _Answer.json(status, self._error_body(status, code, message, details, request_id))
 
-    def _error_response(self, request: Request, error: FakeServiceError) -> Response:
-        request_id = request.scope.get(_SCOPE_KEY, {}).get("request_id", "")
-        body = error_body(
-            error.status,
-            error.code,
-            error.message,
-            details=error.details,
+    def _error_body(
+        self, status: int, code: str, message: str, details: Any, request_id: str
+    ) -> Any:
+        """The body of an error answer: the canonical form here; a profile may override."""
+        return error_body(
+            status,
+            code,
+            message,
+            details=details,
             request_id=request_id,
             service=self.service_name,
             now=self._clock(),
         )
+
+    def _error_response(self, request: Request, error: FakeServiceError) -> Response:
+        request_id = request.scope.get(_SCOPE_KEY, {}).get("request_id", "")
+        body = self._error_body(error.status, error.code, error.message, error.details, request_id)
         return JSONResponse(body, status_code=error.status)
 
     async def _render_service_error(self, request: Request, exc: Exception) -> Response:

@@ -19,6 +19,15 @@ Choices where the real service is broken or vague (contract §5), as the fakes m
 - deletes are real: a later read is 404 (contract I22);
 - encounters, medications and diagnostics must name a patient of the caller's organisation.
 
+With ``profile="today"`` the fake answers as today's Clinical service does instead (contract §5,
+docs/compatibility.md): role and permission checks with the auth layer's texts, the strict
+query schema (``search``, ``patientId``, ``status`` refused), a 500 for every patient list
+not sorted by ``email``, 400 for a duplicate phone, 501 placeholders for every encounter and
+diagnostic route, placeholder medication handlers (``data: null``, an empty list, nothing
+stored), 500 on every ``/stats`` route, errors coded ``INTERNAL_ERROR`` unless 401/403/404, and
+``Idempotency-Key`` ignored. The commit-then-500 of its writes depends on the environment (the
+Kafka producer), so it is the fault ``faults.event_bus_down()``, in either profile.
+
 The CDS safety check is simulated: a medication named in the patient's allergies, or flagged
 with ``flag_medication(name, "high")``, needs ``overrideReason`` (else 400 with
 ``requiresOverride``); ``"contraindicated"`` is always refused with 403 ``blocked`` (contract §2.5).
@@ -36,6 +45,15 @@ from starlette.routing import BaseRoute, Route
 
 from nilecare_clients.testing.fakes._envelope import FakeServiceError, iso, page_block
 from nilecare_clients.testing.fakes._service import FakeService
+from nilecare_clients.testing.fakes._today import (
+    CLINICAL_PAGINATION,
+    Endpoint,
+    joi_id_param,
+    joi_query,
+    not_implemented,
+    refusal,
+    validation_text,
+)
 from nilecare_clients.testing.fakes._validation import (
     Checker,
     QueryChecker,
@@ -130,6 +148,16 @@ class FakeClinicalService(FakeService):
 
     service_name = "clinical-service"
     default_limit = 10
+    event_routes = tuple(
+        (method, f"/api/v1/{path}")
+        for resource in ("patients", "encounters", "medications", "diagnostics")
+        for method, path in (
+            ("POST", resource),
+            ("PUT", f"{resource}/*"),
+            ("DELETE", f"{resource}/*"),
+            ("PATCH", f"{resource}/*/*"),
+        )
+    )
 
     # -- state -----------------------------------------------------------------------------
     def _reset_state(self) -> None:
@@ -625,6 +653,9 @@ class FakeClinicalService(FakeService):
         return (str(record.get(sort) or record["createdAt"]),)
 
     def _routes(self) -> list[BaseRoute]:
+        return self._today_routes() if self.profile == "today" else self._contract_routes()
+
+    def _contract_routes(self) -> list[BaseRoute]:
         api = "/api/v1"
         return [
             Route("/health", self._health, methods=["GET"]),
@@ -992,3 +1023,234 @@ class FakeClinicalService(FakeService):
                 "date": self.now().astimezone(timezone.utc).date().isoformat(),
             }
         )
+
+    # -- the today profile --------------------------------------------------------------------
+    def _error_body(
+        self, status: int, code: str, message: str, details: Any, request_id: str
+    ) -> Any:
+        if self.profile == "today":
+            # Today's error handler: fixed codes for 401/403/404, INTERNAL_ERROR for the rest
+            # (validation 400s included), Joi's text, no details.
+            text = validation_text(details) if code == "VALIDATION_ERROR" else None
+            if text:
+                message = f"Body: {text}"
+            code = _TODAY_CODES.get(status, "INTERNAL_ERROR")
+            details = None
+        return super()._error_body(status, code, message, details, request_id)
+
+    def _echo_headers(self, request_id: str) -> list[tuple[str, str]]:
+        if self.profile == "today":
+            return [("x-request-id", request_id)]  # Clinical echoes X-Request-Id only
+        return super()._echo_headers(request_id)
+
+    def _guard(
+        self, endpoint: Endpoint, roles: tuple[str, ...], permission: str | None = None
+    ) -> Endpoint:
+        """``endpoint`` behind today's role and permission checks (routes/*.ts)."""
+
+        async def guarded(request: Request) -> Response:
+            refused = refusal(self.current_caller(), roles, permission)
+            return refused if refused is not None else await endpoint(request)
+
+        return guarded
+
+    def _placeholder(self, controller: str, handler: str, *, query: bool = False) -> Endpoint:
+        """A route whose controller was never committed upstream: 501 after the schema."""
+
+        async def endpoint(request: Request) -> Response:
+            if query:
+                joi_query(self._query(request), CLINICAL_PAGINATION)
+            if "id" in request.path_params:
+                joi_id_param(request.path_params["id"])
+            return not_implemented(controller, handler)
+
+        return endpoint
+
+    def _today_routes(self) -> list[BaseRoute]:
+        api = "/api/v1"
+        staff = ("doctor", "nurse", "admin")
+        clinicians = ("doctor", "nurse")
+        lab = ("doctor", "nurse", "technician", "admin")
+        lab_writers = ("doctor", "nurse", "technician")
+        meds = ("doctor", "nurse", "pharmacist", "admin")
+        g = self._guard
+        enc, dia = "EncounterController", "DiagnosticController"
+        routes: list[tuple[str, str, Endpoint]] = [
+            ("GET", "/patients", g(self._today_list_patients, staff)),
+            ("POST", "/patients", g(self._today_create_patient, staff, "patients:create")),
+            ("GET", "/patients/{id}", g(self._today_by_id(self._get_patient), staff)),
+            (
+                "PUT",
+                "/patients/{id}",
+                g(self._today_by_id(self._put_patient), staff, "patients:update"),
+            ),
+            (
+                "DELETE",
+                "/patients/{id}",
+                g(self._today_by_id(self._delete_patient), ("admin",), "patients:delete"),
+            ),
+            (
+                "GET",
+                "/patients/{id}/encounters",
+                g(self._today_by_id(self._patient_encounters), staff),
+            ),
+            (
+                "GET",
+                "/encounters",
+                g(self._placeholder(enc, "getAllEncounters", query=True), staff),
+            ),
+            (
+                "POST",
+                "/encounters",
+                g(self._placeholder(enc, "createEncounter"), staff, "encounters:create"),
+            ),
+            ("GET", "/encounters/{id}", g(self._placeholder(enc, "getEncounterById"), staff)),
+            (
+                "PUT",
+                "/encounters/{id}",
+                g(self._placeholder(enc, "updateEncounter"), staff, "encounters:update"),
+            ),
+            (
+                "PATCH",
+                "/encounters/{id}/complete",
+                g(
+                    self._placeholder(enc, "completeEncounter"),
+                    clinicians,
+                    "encounters:complete",
+                ),
+            ),
+            ("GET", "/medications", g(self._today_list_medications, meds)),
+            (
+                "POST",
+                "/medications",
+                g(self._today_prescribe, clinicians, "medications:prescribe"),
+            ),
+            ("GET", "/medications/{id}", g(self._today_get_medication, meds)),
+            (
+                "PUT",
+                "/medications/{id}",
+                g(self._today_update_medication, clinicians, "medications:update"),
+            ),
+            (
+                "PATCH",
+                "/medications/{id}/discontinue",
+                g(self._today_discontinue, clinicians, "medications:discontinue"),
+            ),
+            (
+                "GET",
+                "/diagnostics",
+                g(self._placeholder(dia, "getAllDiagnostics", query=True), lab),
+            ),
+            (
+                "POST",
+                "/diagnostics",
+                g(self._placeholder(dia, "orderDiagnostic"), clinicians, "diagnostics:order"),
+            ),
+            ("GET", "/diagnostics/{id}", g(self._placeholder(dia, "getDiagnosticById"), lab)),
+            (
+                "PUT",
+                "/diagnostics/{id}",
+                g(self._placeholder(dia, "updateDiagnostic"), lab_writers, "diagnostics:update"),
+            ),
+            (
+                "PATCH",
+                "/diagnostics/{id}/results",
+                g(self._placeholder(dia, "addResults"), lab_writers, "diagnostics:add-results"),
+            ),
+        ]
+        for path in (
+            "/stats",
+            "/stats/patients/count",
+            "/stats/patients/recent",
+            "/stats/encounters/count",
+            "/stats/encounters/today",
+        ):
+            routes.append(("GET", path, g(self._today_stats, staff)))
+        return [
+            Route("/health", self._health, methods=["GET"]),
+            Route("/ready", self._ready, methods=["GET"]),
+            *(Route(api + path, endpoint, methods=[method]) for method, path, endpoint in routes),
+        ]
+
+    def _today_by_id(self, endpoint: Endpoint) -> Endpoint:
+        async def checked(request: Request) -> Response:
+            joi_id_param(request.path_params["id"])
+            return await endpoint(request)
+
+        return checked
+
+    async def _today_list_patients(self, request: Request) -> Response:
+        joi_query(self._query(request), CLINICAL_PAGINATION)
+        # The service reads the raw query and writes ``ORDER BY p.${sort}``: only ``email``
+        # names a real column (``createdAt`` becomes ``p.createdat``), contract I12, I13.
+        if request.query_params.get("sort") != "email":
+            raise FakeServiceError(500, "INTERNAL_ERROR", "Failed to retrieve patients")
+        return await self._list_patients(request)
+
+    async def _today_create_patient(self, request: Request) -> Response:
+        try:
+            return await self._create_patient(request)
+        except FakeServiceError as error:
+            if error.code != "DUPLICATE_ENTRY":
+                raise
+            raise FakeServiceError(
+                400, "INTERNAL_ERROR", "Patient with this phone number already exists"
+            ) from None
+
+    async def _today_list_medications(self, request: Request) -> Response:
+        query = self._query(request)
+        joi_query(query, CLINICAL_PAGINATION)
+        page, limit = int(float(query.get("page", "1"))), int(float(query.get("limit", "10")))
+        pagination = {"page": page, "limit": limit, "total": 0, "pages": 0}
+        return self._ok({"medications": [], "pagination": pagination})
+
+    async def _today_get_medication(self, request: Request) -> Response:
+        joi_id_param(request.path_params["id"])
+        return self._ok(None)
+
+    async def _today_prescribe(self, request: Request) -> Response:
+        body = await self._json_body(request)
+        check = Checker(lenient_numbers=True)
+        check.only(body, MEDICATION_KEYS - {"overrideReason"})  # contract I14
+        for key in ("name", "dosage", "frequency"):
+            check.string(body, key, required=True)
+        check.enum(body, "route", ROUTES_OF_ADMINISTRATION, required=True)
+        check.date_time(body, "startDate", required=True)
+        check.uuid(body, "patientId", required=True)
+        check.uuid(body, "prescribedBy", required=True)
+        check.done()
+        # Nothing is stored (MedicationService was never written) and the CDS service is
+        # not consulted: the id is ``MED-<epoch ms>`` and the assessment null (contract §2.5).
+        moment = self.now()
+        medication = {
+            "id": f"MED-{int(moment.timestamp() * 1000)}",
+            **body,
+            "organizationId": self.organization_id,
+            "prescribedBy": self.user_id,
+            "safetyCheckPerformed": False,
+            "safetyRiskLevel": "unknown",
+            "riskScore": 0,
+            "overrideReason": None,
+            "cdsFindings": None,
+            "prescribedAt": iso(moment),
+        }
+        return self._ok({"medication": medication, "safetyAssessment": None}, 201)
+
+    async def _today_update_medication(self, request: Request) -> Response:
+        ident = joi_id_param(request.path_params["id"])
+        body = await self._json_body(request)
+        return self._ok({"id": ident, **body})
+
+    async def _today_discontinue(self, request: Request) -> Response:
+        joi_id_param(request.path_params["id"])
+        await self._json_body(request)
+        return JSONResponse({"success": True, "message": "Medication discontinued successfully"})
+
+    async def _today_stats(self, request: Request) -> Response:
+        # StatsController's database handle is never assigned (contract I24).
+        raise FakeServiceError(
+            500, "INTERNAL_ERROR", "Cannot read properties of undefined (reading 'query')"
+        )
+
+
+_TODAY_CODES = {401: "AUTHENTICATION_REQUIRED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND"}

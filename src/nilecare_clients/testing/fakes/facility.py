@@ -23,11 +23,22 @@ with
   FacilityStats counts as decimal strings (contract I16); ``facilityCode`` is required on create
   (contract I5)
   and ``contact`` is stored from ``contact`` or ``contactInfo``.
+
+With ``profile="today"`` the fake answers as today's Facility service does instead
+(contract §5; docs/compatibility.md): every facility route by id (read, update, delete, departments,
+capacity, analytics) answers 403 "You do not have access to this facility" for a known id
+(contract I21) and 404 for an unknown one; ``/beds/available`` is shadowed by ``/beds/{id}``
+and answers 400 (contract I18); bed reads by id go through a 60 s ``bed:{id}`` copy that no
+write invalidates, so a bed assigned a moment ago is "not occupied" to ``release``
+(contract I19); the status route takes any status, occupied beds included (contract I20); errors are
+``{success: false, error: {message, code: <status>}}``; no correlation header is echoed and
+``Idempotency-Key`` is ignored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -36,6 +47,7 @@ from starlette.routing import BaseRoute, Route
 
 from nilecare_clients.testing.fakes._envelope import FakeServiceError, page_block
 from nilecare_clients.testing.fakes._service import FakeService, _Answer
+from nilecare_clients.testing.fakes._today import Endpoint, validation_text
 from nilecare_clients.testing.fakes._validation import (
     Checker,
     QueryChecker,
@@ -123,6 +135,7 @@ class FakeFacilityService(FakeService):
         }
         self._rows: dict[str, int] = {}
         self._history: list[Record] = []
+        self._bed_cache: dict[str, tuple[Record, datetime]] = {}  # the today profile's Redis
 
     def _row_id(self, table: str) -> int:
         self._rows[table] = self._rows.get(table, 0) + 1
@@ -658,6 +671,10 @@ class FakeFacilityService(FakeService):
         )
 
     def _routes(self) -> list[BaseRoute]:
+        routes = self._contract_routes()
+        return self._today_routes(routes) if self.profile == "today" else routes
+
+    def _contract_routes(self) -> list[BaseRoute]:
         api = "/api/v1"
         return [
             Route("/health", self._health, methods=["GET"]),
@@ -1169,3 +1186,127 @@ class FakeFacilityService(FakeService):
             record.update({k: v for k, v in clean.items() if v is not None})
             self._touch(record)
             return self._ok(self._copy(record), "Facility settings updated successfully")
+
+    # -- the today profile --------------------------------------------------------------------
+    def _error_body(
+        self, status: int, code: str, message: str, details: Any, request_id: str
+    ) -> Any:
+        if self.profile != "today":
+            return super()._error_body(status, code, message, details, request_id)
+        text = validation_text(details) if code == "VALIDATION_ERROR" else None
+        if text:
+            message = "Validation failed: " + text.replace('"', "").replace(" must", ": must")
+        return {"success": False, "error": {"message": message, "code": status}}
+
+    def _echo_headers(self, request_id: str) -> list[tuple[str, str]]:
+        return [] if self.profile == "today" else super()._echo_headers(request_id)
+
+    def _today_routes(self, contract: list[BaseRoute]) -> list[BaseRoute]:
+        api = "/api/v1"
+        replaced: dict[tuple[str, str], Endpoint] = {
+            ("GET", f"{api}/facilities/{{id}}"): self._no_facility_access,
+            ("PUT", f"{api}/facilities/{{id}}"): self._no_facility_access,
+            ("DELETE", f"{api}/facilities/{{id}}"): self._no_facility_access,
+            ("GET", f"{api}/facilities/{{id}}/departments"): self._no_facility_access,
+            ("GET", f"{api}/facilities/{{id}}/capacity"): self._no_facility_access,
+            ("GET", f"{api}/facilities/{{id}}/analytics"): self._no_facility_access,
+            ("GET", f"{api}/beds/{{id}}"): self._today_get_bed,
+            ("PUT", f"{api}/beds/{{id}}/status"): self._today_bed_status,
+            ("POST", f"{api}/beds/{{id}}/assign"): self._today_assign_bed,
+            ("POST", f"{api}/beds/{{id}}/release"): self._today_release_bed,
+            ("GET", f"{api}/beds/{{id}}/history"): self._today_bed_history,
+        }
+        routes: list[BaseRoute] = []
+        for route in contract:
+            assert isinstance(route, Route)
+            if route.path == f"{api}/beds/available":
+                continue  # declared after /beds/:id upstream, so never reached (contract I18)
+            method = next(iter(sorted((route.methods or set()) - {"HEAD"})), "GET")
+            endpoint = replaced.get((method, route.path))
+            routes.append(
+                route if endpoint is None else Route(route.path, endpoint, methods=[method])
+            )
+        return routes
+
+    @staticmethod
+    def _today_id(request: Request) -> str:
+        ident = str(request.path_params["id"])
+        if not is_uuid(ident):
+            raise FakeServiceError(400, "VALIDATION_ERROR", "Validation failed: id: Invalid value")
+        return ident.lower()
+
+    async def _no_facility_access(self, request: Request) -> Response:
+        """``validateFacilityAccess`` reads caller fields nobody sets: 403 (contract I21)."""
+        ident = self._today_id(request)
+        with self._lock:
+            record = self._tables["facilities"].get(ident)
+            known = record is not None and record["isActive"]
+        if not known:
+            raise FakeServiceError(404, "NOT_FOUND", f"Facility {ident} not found")
+        raise FakeServiceError(403, "PERMISSION_DENIED", "You do not have access to this facility")
+
+    def _cached_bed(self, ident: str) -> Record:
+        """``getBedById``: the ``bed:{id}`` copy if under 60 s old, else the row (then cached).
+        Writes never invalidate it (contract I19). Call with the lock held."""
+        now = self.now()
+        cached = self._bed_cache.get(ident)
+        if cached is not None and cached[1] > now:
+            return self._copy(cached[0])
+        record = self._tables["beds"].get(ident)
+        if record is None or not record["isActive"] or self._org_of(record) != self.organization_id:
+            raise FakeServiceError(404, "NOT_FOUND", f"Bed {ident} not found")
+        self._bed_cache[ident] = (self._copy(record), now + timedelta(seconds=60))
+        return self._copy(record)
+
+    async def _today_get_bed(self, request: Request) -> Response:
+        ident = self._today_id(request)
+        with self._lock:
+            return self._ok(self._cached_bed(ident))
+
+    async def _today_bed_status(self, request: Request) -> Response:
+        ident = self._today_id(request)
+        body = await self._json_body(request)
+        check = Checker()
+        status = check.enum(body, "status", BED_STATUSES, required=True)
+        check.done()
+        with self._lock:
+            self._cached_bed(ident)
+            record = self._tables["beds"][ident]
+            record["bedStatus"] = status  # any status; an occupant stays attached (contract I20)
+            self._touch(record)
+            self._recount(record["wardId"])
+            return self._ok(self._copy(record), "Bed status updated successfully")
+
+    async def _today_assign_bed(self, request: Request) -> Response:
+        ident = self._today_id(request)
+        with self._lock:
+            seen = self._cached_bed(ident)["bedStatus"]
+        if seen != "available":
+            raise FakeServiceError(409, "CONFLICT", f"Bed {ident}: Bed is {seen}")
+        try:
+            return await self._assign_bed(request)
+        except FakeServiceError as error:
+            if error.status != 409:
+                raise
+            raise FakeServiceError(
+                409, "CONFLICT", f"Bed {ident}: Bed could not be assigned"
+            ) from None
+
+    async def _today_release_bed(self, request: Request) -> Response:
+        ident = self._today_id(request)
+        with self._lock:
+            seen = self._cached_bed(ident)["bedStatus"]
+        if seen != "occupied":
+            raise FakeServiceError(409, "CONFLICT", f"Bed {ident}: Bed is not occupied")
+        try:
+            return await self._release_bed(request)
+        except FakeServiceError as error:
+            if error.status != 409:
+                raise
+            raise FakeServiceError(404, "NOT_FOUND", f"Bed {ident} not found") from None
+
+    async def _today_bed_history(self, request: Request) -> Response:
+        ident = self._today_id(request)
+        with self._lock:
+            self._cached_bed(ident)
+        return await self._bed_history(request)

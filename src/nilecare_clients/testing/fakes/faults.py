@@ -21,6 +21,10 @@ Fault names, as they appear in ``JournalEntry.fault``:
 ``commit_then_fail`` the request is performed (and stored for its idempotency key), then the
                     client gets ``status`` (500): the outcome is unknown to the caller
                     (contract I11, I26)
+``event_bus_down``  until ``event_bus_up()``, every write that publishes an event (Clinical's
+                    patient, encounter, medication and diagnostic writes) is performed, then
+                    answered 500 "The producer is disconnected", as Clinical does when its
+                    Kafka producer is down (contract I26)
 =================== =========================================================================
 """
 
@@ -79,9 +83,13 @@ class Faults:
         self._lock = threading.Lock()
         self._rules: list[FaultRule] = []
         self._outage: FaultRule | None = None
+        self._event_bus_down = False
 
     def __repr__(self) -> str:
-        return f"<Faults outage={self.in_outage} rules={self.rules!r}>"
+        return (
+            f"<Faults outage={self.in_outage} event_bus_down={self.event_bus_is_down} "
+            f"rules={self.rules!r}>"
+        )
 
     @property
     def rules(self) -> list[FaultRule]:
@@ -218,11 +226,31 @@ class Faults:
         """Perform the next ``n`` matching requests, then answer ``status`` instead."""
         return self._add(FaultRule("commit_then_fail", n, status=status, method=method, path=path))
 
+    def event_bus_down(self) -> None:
+        """Writes that publish an event commit, then answer 500 until ``event_bus_up()``.
+
+        An environment fault, not part of any profile: today's Clinical answers this way only
+        where its Kafka producer is disconnected (as in the compatibility harness).
+        """
+        with self._lock:
+            self._event_bus_down = True
+
+    def event_bus_up(self) -> None:
+        """End ``event_bus_down()``."""
+        with self._lock:
+            self._event_bus_down = False
+
+    @property
+    def event_bus_is_down(self) -> bool:
+        with self._lock:
+            return self._event_bus_down
+
     def clear(self) -> None:
-        """Disarm every rule and end an outage."""
+        """Disarm every rule, end an outage and bring the event bus back."""
         with self._lock:
             self._rules.clear()
             self._outage = None
+            self._event_bus_down = False
 
     def _decide(self, method: str, path: str) -> FaultDecision:
         """Pick the fault for one request and use up one firing of each rule that applied."""
