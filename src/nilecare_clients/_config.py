@@ -123,6 +123,10 @@ class ServiceConfig(_Frozen):
     async_transport: Literal["httpx", "aiohttp"] = "httpx"
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     breaker: BreakerPolicy = Field(default_factory=BreakerPolicy)
+    #: Facility only: the shared cache tier (``_CACHE_REDIS_URL``) and its tenancy namespace
+    #: (``_CACHE_REDIS_NAMESPACE``, default the calling service's name); see ``CachePolicy``.
+    cache_redis_url: SecretStr | None = None
+    cache_redis_namespace: str | None = None
 
     @field_validator("name")
     @classmethod
@@ -159,7 +163,8 @@ class ServiceConfig(_Frozen):
         per-attempt timeouts), ``_CONNECT_TIMEOUT``, ``_READ_TIMEOUT``, ``_DEADLINE``,
         ``_MAX_ATTEMPTS``, ``_VERIFY`` (``true``/``false``/CA path), ``_CLIENT_CERT`` and
         ``_CLIENT_KEY``, ``_IDEMPOTENCY_KEYS_HONOURED``, ``_ASYNC_TRANSPORT`` (``httpx`` or
-        ``aiohttp``). Keyword overrides win.
+        ``aiohttp``), ``_CACHE_REDIS_URL`` and ``_CACHE_REDIS_NAMESPACE`` (Facility's shared
+        cache tier). Keyword overrides win.
         """
         env = os.environ if environ is None else environ
         prefix = f"NILECARE_{service.upper()}_"
@@ -231,6 +236,12 @@ class ServiceConfig(_Frozen):
             if transport.strip().lower() not in ("httpx", "aiohttp"):
                 raise ConfigurationError(f"{prefix}ASYNC_TRANSPORT must be httpx or aiohttp")
             values["async_transport"] = transport.strip().lower()
+        if (redis_url := get("CACHE_REDIS_URL")) is not None:
+            if not redis_url.startswith(("redis://", "rediss://", "unix://")):
+                raise ConfigurationError(f"{prefix}CACHE_REDIS_URL must be a redis:// URL")
+            values["cache_redis_url"] = SecretStr(redis_url)
+        if (namespace := get("CACHE_REDIS_NAMESPACE")) is not None:
+            values["cache_redis_namespace"] = namespace
         values.update(overrides)
         try:
             return cls(**values)

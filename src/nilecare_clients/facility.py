@@ -19,6 +19,7 @@ from nilecare_clients._cache import (
     CachePolicy,
     CacheResult,
     CacheStats,
+    Drop,
     FacilityCache,
     shared_cache,
 )
@@ -30,6 +31,7 @@ from nilecare_clients._errors import (
     NotFoundError,
     ServiceError,
 )
+from nilecare_clients._facility_events import event_drop
 from nilecare_clients._plan import (
     Plan,
     check_uuid,
@@ -198,26 +200,6 @@ class _Plans:
         )
 
 
-def _facility_keys(facility_id: str) -> Callable[[Hashable], bool]:
-    """Every cache key of ``facility_id`` (record, departments, settings) and every list."""
-
-    def matches(key: Hashable) -> bool:
-        return isinstance(key, tuple) and (key[0] == "facilities" or key[1:2] == (facility_id,))
-
-    return matches
-
-
-def _facility_record_keys(facility_id: str) -> Callable[[Hashable], bool]:
-    """The keys an update of ``facility_id`` makes wrong: its record and every list."""
-
-    def matches(key: Hashable) -> bool:
-        return key == ("facility", facility_id) or (
-            isinstance(key, tuple) and key[:1] == ("facilities",)
-        )
-
-    return matches
-
-
 class _FacilityCacheOwner:
     """Cache plumbing shared by both twins (no I/O)."""
 
@@ -229,7 +211,17 @@ class _FacilityCacheOwner:
         if isinstance(cache, FacilityCache):
             self._cache = cache
         elif cache:
-            shared = shared_cache(config.name, cache_policy or CachePolicy(), config.retry.clock)
+            policy = cache_policy or CachePolicy()
+            if config.cache_redis_url is not None and policy.redis_url is None:
+                # NILECARE_FACILITY_CACHE_REDIS_URL: the shared tier, unless the policy names one.
+                policy = policy.model_copy(
+                    update={
+                        "redis_url": config.cache_redis_url,
+                        "redis_namespace": policy.redis_namespace or config.cache_redis_namespace,
+                    }
+                )
+                cache_policy = policy if cache_policy is not None else None
+            shared = shared_cache(config.name, policy, config.retry.clock)
             if cache_policy is not None and shared.policy != cache_policy:
                 # The first client of a service fixes the shared cache's policy; silently
                 # keeping other TTLs than the caller asked for would be a trap.
@@ -257,9 +249,9 @@ class _FacilityCacheOwner:
         if self._cache is None:
             return
         if facility_id is None:
-            self._cache.clear()
+            self._cache.drop(Drop(everything=True))
         else:
-            self._cache.invalidate_where(_facility_keys(facility_id))
+            self._cache.drop(Drop(facilities=(facility_id,), lists=True))
 
     # Writes drop exactly what they change (never the whole cache). Ids here come from the
     # server's answer or were checked before the call, so they are not checked again: a write
@@ -274,17 +266,27 @@ class _FacilityCacheOwner:
         finally:
             forget()
 
+    # Drops are plain data (``Drop``) so that, with the shared tier, every replica applies them.
     def _facility_created(self, facility: Facility) -> None:
         if self._cache is not None:
-            self._cache.invalidate_where(_facility_keys(facility.facility_id))
+            self._cache.drop(Drop(facilities=(facility.facility_id,), lists=True))
 
     def _facility_updated(self, facility_id: str) -> None:
         if self._cache is not None:
-            self._cache.invalidate_where(_facility_record_keys(facility_id))
+            self._cache.drop(Drop(keys=(("facility", facility_id),), lists=True))
 
     def _facility_deleted(self, facility_id: str) -> None:
         if self._cache is not None:
-            self._cache.invalidate_where(_facility_keys(facility_id))
+            self._cache.drop(Drop(facilities=(facility_id,), lists=True))
+
+    def _apply_event(self, payload: Any) -> bool:
+        """Drop what one ``facility-events`` message changes; False if its type is ignored."""
+        _, drop = event_drop(payload)
+        if self._cache is not None:
+            self._cache.count_event(drop is not None)
+            if drop is not None:
+                self._cache.drop(drop)
+        return drop is not None
 
     def _settings_updated(self, facility_id: str) -> None:
         if self._cache is not None:
@@ -403,6 +405,16 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
                 first = first or error
         if first is not None:
             raise first
+
+    def apply_event(self, payload: Any) -> bool:
+        """Apply a ``facility-events`` message (as consumed from the topic, dict or JSON).
+
+        Drops exactly the entries it changes, here, in Redis and in every replica, so writes
+        made outside this library do not leave replicas stale. Returns False (and counts it)
+        for an event type this library ignores; a malformed message raises
+        ``InvalidRequestError``.
+        """
+        return self._apply_event(payload)
 
     def create_facility(
         self, body: FacilityCreate | Mapping[str, Any], idempotency_key: str | None = None
@@ -680,6 +692,10 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, NotFoundError):
                 raise result
+
+    async def apply_event(self, payload: Any) -> bool:
+        """The asyncio twin of ``FacilityServiceClient.apply_event`` (Redis off the loop)."""
+        return await asyncio.to_thread(self._apply_event, payload)
 
     async def create_facility(
         self, body: FacilityCreate | Mapping[str, Any], idempotency_key: str | None = None
