@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from nilecare_clients.testing.fakes import FakeFacilityService
 from cache.redis_support import RedisServer, Replica
+from nilecare_clients.testing.fakes import FakeFacilityService
 
 pytestmark = pytest.mark.slow
 
@@ -97,8 +97,14 @@ def test_facility_event_drops_the_entry_in_every_replica(
     assert a.call({"op": "get", "id": record["facilityId"]})["name"] == "Before"
     assert b.call({"op": "get", "id": record["facilityId"]})["name"] == "Before"
     # A write made outside this library (straight at the service), then its event.
-    httpx.put(f"{url}/api/v1/facilities/{record['facilityId']}", json={"name": "After"}).raise_for_status()
-    event = {"type": "facility.updated", "facilityId": record["facilityId"], "changes": {"name": "After"}}
+    httpx.put(
+        f"{url}/api/v1/facilities/{record['facilityId']}", json={"name": "After"}
+    ).raise_for_status()
+    event = {
+        "type": "facility.updated",
+        "facilityId": record["facilityId"],
+        "changes": {"name": "After"},
+    }
     assert a.call({"op": "event", "payload": event})["applied"] is True
     deadline = time.monotonic() + 1
     while b.call({"op": "get", "id": record["facilityId"]})["name"] != "After":
