@@ -372,7 +372,7 @@ class FacilityCache:
                 return self._failed(key, future, exc)
             fresh_for = self._ttl(ttl)
             result = self._stored(key, fresh_for, future, value)
-            if tier is not None:
+            if tier is not None and (token or tier.healthy):
                 await tier.aput(key, value, fresh_for, self.policy.max_stale)
                 if token:
                     await tier.arelease(key, token)
@@ -454,7 +454,7 @@ class FacilityCache:
             return self._failed(key, future, exc)
         fresh_for = self._ttl(ttl)
         result = self._stored(key, fresh_for, future, value)
-        if tier is not None:
+        if tier is not None and (token or tier.healthy):
             tier.put(key, value, fresh_for, self.policy.max_stale)
             if token:
                 tier.release(key, token)
@@ -475,6 +475,8 @@ class FacilityCache:
             hit = self._remote(key, tier.get(key))
             if hit is not None:
                 return hit
+            if not tier.healthy:
+                return None  # Redis just failed: one timeout per call is the most it costs
             token = tier.try_lease(key)
             if token != "":
                 if waited and token:
@@ -505,6 +507,8 @@ class FacilityCache:
             hit = self._remote(key, await tier.aget(key))
             if hit is not None:
                 return hit
+            if not tier.healthy:
+                return None  # Redis just failed: one timeout per call is the most it costs
             token = await tier.atry_lease(key)
             if token != "":
                 if waited and token:

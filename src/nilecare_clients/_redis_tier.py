@@ -148,6 +148,11 @@ class _Breaker:
             return None
 
     @property
+    def healthy(self) -> bool:
+        with self.lock:
+            return self.failures == 0 and self.opened_at is None
+
+    @property
     def state(self) -> str:
         with self.lock:
             if self.opened_at is None:
@@ -255,6 +260,12 @@ class RedisTier:
             return True
         self.count("skipped")
         return False
+
+    @property
+    def healthy(self) -> bool:
+        """False once a command failed, until one succeeds: a call that just saw Redis fail
+        skips its remaining Redis steps, so it pays at most one timeout."""
+        return self._breaker.healthy
 
     def stats(self) -> TierStats:
         with self._counts_lock:

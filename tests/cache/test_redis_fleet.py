@@ -191,9 +191,9 @@ def test_namespaces_never_see_each_other(
     billing.call({"op": "get", "id": record["facilityId"]})
     assert pharmacy.call({"op": "get", "id": record["facilityId"]})["from_cache"] is False
     assert reads(fake) == 2
+    namespaces = {k.decode().split(":")[3] for k in redis_server.client.keys("*")}
+    assert namespaces == {"billing", "pharmacy"}
     billing.call({"op": "update", "id": record["facilityId"], "name": "Renamed"})
     time.sleep(0.1)
     assert pharmacy.call({"op": "get", "id": record["facilityId"]})["name"] == "Wad Madani"
     assert pharmacy.call({"op": "stats"})["tier"]["drops_received"] == 0
-    namespaces = {k.decode().split(":")[3] for k in redis_server.client.keys("*")}
-    assert namespaces == {"billing", "pharmacy"}
