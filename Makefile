@@ -41,8 +41,9 @@ dist: $(STAMP)
 
 # Benchmarks are not tests: they measure, print a table and write bench/results/.
 # `bench` installs nginx (apt-get) and matplotlib when missing; see bench/results/latest.md.
-bench: $(STAMP)
+bench: $(STAMP) redis-server
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/redis_tier.py
 
 bench-resilience: $(STAMP)
 	$(BIN)/python bench/resilience.py
