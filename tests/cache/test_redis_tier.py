@@ -25,6 +25,8 @@ from nilecare_clients import (
     FacilityServiceClient,
     InvalidRequestError,
     ServiceConfig,
+    ServiceTimeoutError,
+    deadline_scope,
 )
 from nilecare_clients._cache import all_caches
 from nilecare_clients.observability.health import dependencies_health
@@ -280,3 +282,22 @@ def test_core_import_loads_no_redis() -> None:
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("NILECARE_")}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=60)
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_lease_waiter_is_bounded_by_its_own_deadline(
+    mode: str, redis_server: RedisServer, facility: Any
+) -> None:
+    """Another process holds the lease and never answers: the waiter stops at its deadline."""
+    fake, url = facility
+    fid = fake.create_facility(name="Sennar")["facilityId"]
+    lease = f"nilecare:facility-cache:v1:billing:facility:facility:{fid}:lease"
+    redis_server.client.set(lease, "someone-else", px=10_000)
+    c = client(mode, url, redis_server.url)
+    started = time.perf_counter()
+    with pytest.raises(ServiceTimeoutError), deadline_scope(0.3):
+        await lookup(c, fid)
+    assert 0.25 < time.perf_counter() - started < 1.0
+    assert fake.journal.count("GET", "/api/v1/facilities/*") == 0
+    tier = all_caches()["facility"].tier_stats()
+    assert tier is not None and tier.lease_waits == 1
