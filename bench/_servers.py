@@ -1,10 +1,10 @@
 """The loopback server the benchmark calls: nginx when it can be had, else a small fallback.
 
 nginx answers from memory (``return 200 '<envelope>'``), keeps connections alive for the whole
-run and logs nothing, so the server's cost is small and steady. When nginx is missing and the
-bench runs as root on Debian, it is installed with ``apt-get install -y nginx``; when that is
-impossible, ``python bench/_servers.py`` (an asyncio server written for this bench) stands in,
-and the report says so. Either server is pinned to the last core; clients use core 0.
+run and logs nothing, so the server's cost is small and steady. The bench never installs it
+(``make bench-deps`` does, where it can); without it, ``python bench/_servers.py`` (an asyncio
+server written for this bench) stands in, and the report says so. Either server is pinned to
+the last core; clients use core 0.
 """
 
 from __future__ import annotations
@@ -48,24 +48,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def find_nginx(install: bool = True) -> tuple[str | None, str]:
-    """The nginx binary (installing Debian's package when missing and possible), and a note."""
+def find_nginx() -> tuple[str | None, str]:
+    """The nginx binary, or None and why. Installing it is ``make bench-deps``'s job, not ours."""
     found = shutil.which("nginx") or next(
         (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if Path(p).exists()), None
     )
-    if found or not install:
-        return found, ""
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        return None, "nginx missing and not installable here (needs root and apt-get)"
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    print("bench: nginx missing, installing Debian's package (apt-get install -y nginx) ...")
-    install_nginx = ["apt-get", "install", "-y", "nginx"]
-    if subprocess.run(install_nginx, env=env, capture_output=True).returncode != 0:
-        # Package lists may be missing (fresh container): fetch them once, then retry.
-        subprocess.run(["apt-get", "update"], env=env, capture_output=True)
-        subprocess.run(install_nginx, env=env, capture_output=True)
-    found, _ = find_nginx(install=False)
-    return found, "" if found else "apt-get install nginx failed"
+    return found, "" if found else "nginx not found (`make bench-deps` installs Debian's package)"
 
 
 def _nginx_conf(workdir: Path, port: int, fail_port: int) -> str:

@@ -15,10 +15,10 @@ minutes on a two-core machine:
 
 Every variant runs in its own process (``bench/_worker.py``) and the rounds interleave the
 variants, so a neighbour's load hits all of them alike; ratios are taken within a round, then
-the median across rounds is reported. The server is nginx on loopback (installed from Debian's
-packages when missing), pinned to the last core; the client processes use core 0. Setup
-installs matplotlib into the running interpreter's environment when it is missing (a bench
-tool, not a dependency of the library).
+the median across rounds is reported. The server is nginx on loopback, pinned to the last core;
+the client processes use core 0. The bench installs nothing itself: ``make bench-deps`` (a
+prerequisite of ``make bench``) installs Debian's nginx where it can and matplotlib into the
+venv, both bench tools rather than dependencies of the library.
 
 Options: ``--rounds N`` (default 5), ``--quick`` (small counts, to check the bench itself),
 ``--fallback-server`` (skip nginx).
@@ -43,14 +43,12 @@ RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))
 
 
-def ensure_matplotlib() -> None:
+def require_matplotlib() -> None:
+    """Fail before minutes of measuring, not at the chart at the end."""
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        print("bench: installing matplotlib (bench only, not a library dependency) ...")
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "matplotlib"], check=True
-        )
+        sys.exit("bench: matplotlib is missing: run `make bench-deps` (or pip install matplotlib)")
 
 
 def worker(spec: dict[str, Any]) -> dict[str, Any]:
@@ -111,7 +109,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--fallback-server", action="store_true")
     args = parser.parse_args()
-    ensure_matplotlib()
+    require_matplotlib()
     from _report import render
     from _servers import cores, running_server
 

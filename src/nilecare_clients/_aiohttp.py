@@ -40,7 +40,7 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from nilecare_clients._config import ServiceConfig
-from nilecare_clients._errors import ConfigurationError
+from nilecare_clients._errors import ERROR_BODY_LIMIT, ConfigurationError
 from nilecare_clients._transport import aiohttp_failure_as_httpx
 
 __all__ = ["AiohttpServiceTransport"]
@@ -54,6 +54,7 @@ class AiohttpServiceTransport(AiohttpTransport):
     ) -> None:
         super().__init__(verify=verify, trust_env=False, limits=limits)
         self._service = config.name
+        self._max_bytes = config.max_response_bytes
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _open_session(self) -> aiohttp.ClientSession:
@@ -110,7 +111,7 @@ class AiohttpServiceTransport(AiohttpTransport):
                     connect=timeout.get("pool"),  # aiohttp: pool wait + connect
                 ),
             ) as answer:
-                content = await answer.read()
+                content = await self._read(answer)
         except aiohttp.ClientError as exc:
             # Re-raised as the httpx class httpx's own transport would raise (httpx-aiohttp
             # would call a reset after the body a ConnectTimeout), the aiohttp failure kept
@@ -127,6 +128,24 @@ class AiohttpServiceTransport(AiohttpTransport):
             request=request,
             extensions=extensions,
         )
+
+    async def _read(self, answer: aiohttp.ClientResponse) -> bytes:
+        """At most one byte past the client's limit, so it can refuse or truncate the body
+        without this transport buffering an answer of any size. A success whose declared
+        length is already too large is not read at all (the client refuses it by header)."""
+        ok = 200 <= answer.status < 300
+        limit = self._max_bytes if ok else ERROR_BODY_LIMIT
+        if ok and answer.content_length is not None and answer.content_length > limit:
+            return b""
+        parts: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = await answer.content.read(limit + 1 - size)
+            if not chunk:
+                break
+            parts.append(chunk)
+            size += len(chunk)
+        return b"".join(parts)
 
     async def aclose(self) -> None:
         session = self.client

@@ -9,6 +9,7 @@ in ``await`` and in how they wait.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import inspect
 import logging
@@ -41,6 +42,7 @@ from nilecare_clients._decisions import (
 )
 from nilecare_clients._envelope import DataIsNull, EnvelopeMismatch, parse_data
 from nilecare_clients._errors import (
+    ERROR_BODY_LIMIT,
     AuthenticationError,
     BulkheadFullError,
     CircuitOpenError,
@@ -48,6 +50,7 @@ from nilecare_clients._errors import (
     NileCareError,
     NotFoundError,
     OutcomeUnknownError,
+    ResponseTooLargeError,
     ResponseValidationError,
     ServiceError,
     ServiceTimeoutError,
@@ -394,6 +397,62 @@ class _ClientCore:
             headers=headers,
             timeout=timeout,
         )
+
+    # -- reading the body: bounded in size and by the deadline --------------------------------
+    def body_limit(
+        self, call: _Call, status: int, headers: Mapping[str, str], attempt: int, started: float
+    ) -> int:
+        """How much of this answer to read; a success announced too large is refused unread."""
+        if not 200 <= status < 300:
+            return ERROR_BODY_LIMIT
+        limit = self.config.max_response_bytes
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            raise self.too_large(call, status, attempt, started)
+        return limit
+
+    def too_large(
+        self, call: _Call, status: int, attempt: int, started: float
+    ) -> ResponseTooLargeError:
+        call.verdict = _HEALTHY  # the service answered; the answer is the fault
+        self._attempted(call, attempt, status, "ResponseTooLargeError", started)
+        reason = f"body over max_response_bytes ({self.config.max_response_bytes})"
+        emit(
+            "warning",
+            "nilecare_clients.invalid_response",
+            service=self.service,
+            method=call.method,
+            route=call.route,
+            status=status,
+            correlation_id=call.correlation_id,
+            reason=reason,
+        )
+        return ResponseTooLargeError(
+            service=self.service,
+            method=call.method,
+            path_template=call.route,
+            status_code=status,
+            correlation_id=call.correlation_id,
+            reason=reason,
+        )
+
+    def past_deadline(self, call: _Call) -> bool:
+        return self.retry.clock() >= call.deadline
+
+    def deadline_exceeded(
+        self, call: _Call, phase: str, attempt: int, started: float
+    ) -> ServiceError:
+        """The call's deadline ran out while it was ``phase`` (after the request was sent)."""
+        call.verdict = _UNHEALTHY
+        error = ServiceTimeoutError(
+            service=self.service,
+            method=call.method,
+            path_template=call.route,
+            correlation_id=call.correlation_id,
+            detail=f"deadline exceeded {phase}",
+            request_sent=True,
+        )
+        return self._finish_error(call, error, attempt, started)
 
     def on_transport_error(
         self, call: _Call, exc: Exception, attempt: int, started: float
@@ -869,14 +928,42 @@ class BaseServiceClient(_ClientBase):
             raise core.bulkhead_full(call)
         started = time.perf_counter()
         try:
-            response = self._http.send(core.build_request(self._http, call, attempt, token))
+            request = core.build_request(self._http, call, attempt, token)
+            response = self._http.send(request, stream=True)
+            try:
+                content = self._read(call, response, attempt, started)
+            finally:
+                response.close()
         except httpx.RequestError as exc:
             raise core.on_transport_error(call, exc, attempt, started) from exc
         finally:
             core.bulkhead.release()
         return core.on_response(
-            call, response.status_code, response.headers, response.content, attempt, started
+            call, response.status_code, response.headers, content, attempt, started
         )
+
+    def _read(self, call: _Call, response: httpx.Response, attempt: int, started: float) -> bytes:
+        """The body, chunk by chunk: never past the size limit, never past the deadline.
+
+        A blocking read cannot be interrupted, so a sync call ends at the deadline plus at
+        most one read gap (itself capped by the per-attempt read timeout).
+        """
+        core = self._core
+        status = response.status_code
+        limit = core.body_limit(call, status, response.headers, attempt, started)
+        parts: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            if parts and core.past_deadline(call):  # more body after the deadline: stop
+                raise core.deadline_exceeded(call, "while reading the body", attempt, started)
+            parts.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                if 200 <= status < 300:
+                    raise core.too_large(call, status, attempt, started)
+                break  # an error body is kept only up to ERROR_BODY_LIMIT
+        content = parts[0] if len(parts) == 1 else b"".join(parts)
+        return content[:limit] if size > limit else content
 
 
 class AsyncBaseServiceClient(_ClientBase):
@@ -1005,12 +1092,43 @@ class AsyncBaseServiceClient(_ClientBase):
         ):
             raise core.bulkhead_full(call)
         started = time.perf_counter()
+        phase = "waiting for the answer"
         try:
-            response = await self._http.send(core.build_request(self._http, call, attempt, token))
+            # One timer for the whole exchange: a body trickled byte by byte, each byte inside
+            # the read timeout, still ends at the deadline, on either async transport.
+            async with asyncio.timeout(max(0.0, call.deadline - core.retry.clock())):
+                request = core.build_request(self._http, call, attempt, token)
+                response = await self._http.send(request, stream=True)
+                phase = "while reading the body"
+                try:
+                    content = await self._aread(call, response, attempt, started)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            raise core.deadline_exceeded(call, phase, attempt, started) from None
         except httpx.RequestError as exc:
             raise core.on_transport_error(call, exc, attempt, started) from exc
         finally:
             core.bulkhead.release()
         return core.on_response(
-            call, response.status_code, response.headers, response.content, attempt, started
+            call, response.status_code, response.headers, content, attempt, started
         )
+
+    async def _aread(
+        self, call: _Call, response: httpx.Response, attempt: int, started: float
+    ) -> bytes:
+        """The body, chunk by chunk, never past the size limit (the deadline is the timer's)."""
+        core = self._core
+        status = response.status_code
+        limit = core.body_limit(call, status, response.headers, attempt, started)
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            parts.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                if 200 <= status < 300:
+                    raise core.too_large(call, status, attempt, started)
+                break  # an error body is kept only up to ERROR_BODY_LIMIT
+        content = parts[0] if len(parts) == 1 else b"".join(parts)
+        return content[:limit] if size > limit else content

@@ -113,10 +113,13 @@ class ServiceConfig(_Frozen):
     client_cert: str | tuple[str, str] | None = None
     user_agent: str = f"nilecare-clients/{__version__}"
     #: Whether the service honours ``Idempotency-Key`` (today's services do not: contract I26).
-    #: Writes
-    #: whose key is not honoured are repeated only when the failure proves nothing was done.
+    #: Writes whose key is not honoured are repeated only when the failure proves nothing was
+    #: done.
     idempotency_keys_honoured: bool = False
     health_path: str = "/health"
+    #: A success body larger than this is refused (``ResponseTooLargeError``) as soon as it is
+    #: known to be too large, without buffering it. Error bodies are kept only up to 64 KiB.
+    max_response_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     #: The async clients' HTTP transport: ``"httpx"`` (its own pool, the default) or
     #: ``"aiohttp"`` (httpx's API over an aiohttp session: several times the throughput under
     #: concurrency; needs ``pip install "nilecare-clients[aiohttp]"``). Sync clients ignore it.

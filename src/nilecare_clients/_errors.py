@@ -6,6 +6,7 @@
     ├── InvalidRequestError            bad input caught before any I/O
     ├── ConfigurationError             a missing or invalid setting (names it, never its value)
     ├── ResponseValidationError        an answer that does not fit the contract
+    │   └── ResponseTooLargeError      a success body over ``max_response_bytes`` (not buffered)
     └── ServiceError                   the service answered with an error, or could not be reached
         ├── BadRequestError            400, 422 (field errors in ``field_errors``)
         │   └── PrescriptionOverrideRequired   high-risk prescription, no override (contract I14)
@@ -47,6 +48,7 @@ __all__ = [
     "PrescriptionBlocked",
     "PrescriptionOverrideRequired",
     "RateLimitedError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "ServerError",
     "ServiceError",
@@ -119,15 +121,28 @@ class ResponseValidationError(_CallContext, NileCareError):
         return f"{type(self).__name__}({self})"
 
 
+#: Error bodies are kept on ``ServiceError.body`` up to this many bytes; the rest is not read.
+ERROR_BODY_LIMIT = 64 * 1024
+
+
+class ResponseTooLargeError(ResponseValidationError):
+    """A success body larger than ``ServiceConfig.max_response_bytes``: refused unread.
+
+    A list or record that large is a fault (a missing filter, a runaway upstream), and reading
+    it whole would let one answer take the process's memory.
+    """
+
+
 class ServiceError(_CallContext, NileCareError):
     """Any failed call to a service: an error answer or a transport failure.
 
     ``retryable`` says whether repeating the same call could succeed (it is not a promise
     that the library retried it). ``retry_after`` is the server's ``Retry-After`` in seconds.
-    ``body`` holds the raw error body for callers who opt in; it may contain PHI and is never
-    part of ``str()`` or ``repr()``. ``status_code`` is the status the answer means: the wire
-    status, except for a 2xx whose envelope says ``success: false``, which takes the status of
-    its error code (500 when there is none) and says so in ``detail``.
+    ``body`` holds the raw error body (its first ``ERROR_BODY_LIMIT`` bytes, 64 KiB) for
+    callers who opt in; it may contain PHI and is never part of ``str()`` or ``repr()``.
+    ``status_code`` is the status the answer means: the wire status, except for a 2xx whose
+    envelope says ``success: false``, which takes the status of its error code (500 when
+    there is none) and says so in ``detail``.
     """
 
     default_retryable = False

@@ -10,18 +10,13 @@ failure of that test (pyproject makes those ResourceWarnings errors).
 from __future__ import annotations
 
 import gc
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from nilecare_clients import AsyncBaseServiceClient, ServiceConfig
-
-# The resilience tests run here too, and they import their helpers by module name.
-sys.path.insert(0, str(Path(__file__).parent.parent / "resilience"))
 
 TRANSPORTS = ["httpx", "aiohttp"]
 

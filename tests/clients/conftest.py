@@ -7,13 +7,12 @@ are closed in the test's own event loop.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import respx
+from client_payloads import CLINICAL_URL, FACILITY_URL
 
 from nilecare_clients import (
     AsyncClinicalServiceClient,
@@ -23,10 +22,6 @@ from nilecare_clients import (
     ServiceConfig,
 )
 from support import FakeClock, retry_policy
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from client_payloads import CLINICAL_URL, FACILITY_URL
 
 
 @pytest.fixture

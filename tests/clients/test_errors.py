@@ -374,7 +374,7 @@ async def test_clinical_bad_bodies_name_fields_not_values(
                 },
             ),
             ("contact", "facility_code"),
-            id="facility-missing-I5",
+            id="facility-missing-contact-and-code",
         ),
         pytest.param(
             "create_facility",

@@ -1,7 +1,7 @@
 """Helpers for the compatibility run against the real NileCare services (``make compat``).
 
 Nothing here knows the library's internals: clients are built from ``ServiceConfig.from_env``
-and a token provider that reads the tokens ``up.sh`` writes, exactly as a consumer would. The
+and a token provider that reads the tokens ``harness/services.sh up`` writes, exactly as a consumer would. The
 only seam is the HTTP transport, wrapped so every request that reaches the wire is counted.
 """
 
@@ -30,43 +30,38 @@ from nilecare_clients import (
 from nilecare_clients.models.common import Page
 
 STATE = Path(os.environ.get("NILECARE_STATE", "/var/tmp/nilecare-real"))
-#: Written by ``up.sh``: URLs (``NILECARE_<SERVICE>_URL``) and ready-made bearer tokens.
+#: Written by ``harness/services.sh up``: URLs (``NILECARE_<SERVICE>_URL``) and bearer tokens,
+#: among them a clinician (role doctor, every permission) so that write routes reach their
+#: handlers instead of stopping at the auth layer.
 ENV_FILE = STATE / "env.sh"
-#: Written by ``run_compat.sh``: a clinician token (role doctor, every permission), so the
-#: write routes reach their handlers instead of stopping at the auth layer.
-COMPAT_ENV_FILE = STATE / "compat-env.sh"
 
 _EXPORT = re.compile(r"^export (\w+)=(\S*)", re.MULTILINE)
 
 
 def read_env_file(path: Path) -> dict[str, str]:
-    """The ``export NAME=value`` lines of a file written by ``up.sh``."""
+    """The ``export NAME=value`` lines of a file written by ``services.sh up``."""
     return dict(_EXPORT.findall(path.read_text(encoding="utf-8")))
 
 
 def service_environ() -> dict[str, str]:
-    """What ``ServiceConfig.from_env`` reads, from ``up.sh``'s env file (and ours, if any)."""
-    values = read_env_file(ENV_FILE)
-    if COMPAT_ENV_FILE.exists():
-        values.update(read_env_file(COMPAT_ENV_FILE))
-    return values
+    """What ``ServiceConfig.from_env`` reads, from the env file of ``services.sh up``."""
+    return read_env_file(ENV_FILE)
 
 
 class EnvFileToken:
-    """A token provider: the named token, re-read from the env files when they change."""
+    """A token provider: the named token, re-read from the env file when it changes."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._stamp: tuple[float, ...] | None = None
+        self._stamp: float | None = None
         self._token = ""
 
     def __call__(self) -> str:
-        files = [ENV_FILE, COMPAT_ENV_FILE]
-        stamp = tuple(f.stat().st_mtime if f.exists() else 0.0 for f in files)
+        stamp = ENV_FILE.stat().st_mtime if ENV_FILE.exists() else 0.0
         if stamp != self._stamp:
             token = service_environ().get(self.name)
             if not token:
-                raise RuntimeError(f"{self.name} is not in {ENV_FILE} or {COMPAT_ENV_FILE}")
+                raise RuntimeError(f"{self.name} is not in {ENV_FILE}")
             self._token, self._stamp = token, stamp
         return self._token
 
@@ -203,12 +198,10 @@ class Recorder:
 
     def render(self, *, upstream_commit: str, failed: int, missing: Mapping[str, list[str]]) -> str:
         lines = [
-            "# Compatibility with the real NileCare services",
+            "## Results of the last run",
             "",
-            "Written by `make compat` (`tests/compat/`), which runs every typed method of",
-            "`ClinicalServiceClient` / `FacilityServiceClient` and their async twins against the",
-            "original Clinical and Facility services booted by `../shared/real-services/up.sh`.",
-            "Do not edit by hand: run `make compat` and commit the result.",
+            "Every typed method of `ClinicalServiceClient` / `FacilityServiceClient` and of their",
+            "async twins, called against the services that `tests/compat/harness/services.sh` boots.",
             "",
             f"- upstream `mohfadul/nilecare` commit: `{upstream_commit}`",
             "- clients configured only through `ServiceConfig.from_env` and a `token_provider`",
@@ -217,6 +210,7 @@ class Recorder:
             "  and the service's own error text. *Library*: what the sync and the async client",
             "  returned or raised (they agree unless the cell says otherwise). Requests are counted",
             "  on the wire, so `500 x3` means the call was sent three times (a GET, retried).",
+            "- *contract*: the rules and known inconsistencies of [contract.md](contract.md) involved.",
             "",
         ]
         if failed:
@@ -230,9 +224,9 @@ class Recorder:
                 ]
         for service, title in (("clinical", "Clinical"), ("facility", "Facility")):
             lines += [
-                f"## {title}",
+                f"### {title}",
                 "",
-                "| method | route | real service today | library (sync and async) | §5 | upstream fix |",
+                "| method | route | real service today | library (sync and async) | contract | upstream fix |",
                 "|---|---|---|---|---|---|",
             ]
             rows = sorted(

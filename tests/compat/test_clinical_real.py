@@ -32,7 +32,7 @@ CLINICIAN = "NILECARE_CLINICIAN_TOKEN"  # role doctor, every permission (run_com
 GET_RETRIED = 3  # the default RetryPolicy: a GET/PUT that gets 500 is sent three times
 NO_EVENTS = (
     "Commit and publish atomically (outbox) or do not fail the request when the Kafka producer "
-    "is down; honour `Idempotency-Key` (I26)"
+    "is down; honour `Idempotency-Key` (contract I26)"
 )
 STATS_DB = (
     "StatsController's `db` is undefined (never connected): query the PostgreSQL patient "
@@ -56,8 +56,8 @@ async def test_get_patient(compat: Compat) -> None:
     client = compat.clinical()
     kw = {
         "route": "GET /api/v1/patients/{id}",
-        "ref": "I1, I2",
-        "upstream": "Works. Add `metadata` to success bodies (§1.4)",
+        "ref": "contract I1, I2",
+        "upstream": "Works. Add `metadata` to success bodies (contract §1.4)",
     }
     patient = await compat.check(
         client, "get_patient", lambda c: c.get_patient(P1), returns=Patient, requests=1, **kw
@@ -78,7 +78,7 @@ async def test_get_patient(compat: Compat) -> None:
 async def test_patient_exists(compat: Compat) -> None:
     """True for a seeded patient, False only on a 404."""
     client = compat.clinical()
-    kw = {"route": "GET /api/v1/patients/{id}", "ref": "I21", "upstream": "Works"}
+    kw = {"route": "GET /api/v1/patients/{id}", "ref": "contract I21", "upstream": "Works"}
     found = await compat.check(
         client, "patient_exists", lambda c: c.patient_exists(P1), returns=bool, requests=1, **kw
     )
@@ -97,7 +97,7 @@ async def test_patient_exists(compat: Compat) -> None:
 async def test_list_patients(compat: Compat) -> None:
     """The default sort answers 500 (retried: a GET) and raises ServerError; sort=email works."""
     client = compat.clinical()
-    kw = {"route": "GET /api/v1/patients", "ref": "I13", "upstream": DEFAULT_SORT}
+    kw = {"route": "GET /api/v1/patients", "ref": "contract I13", "upstream": DEFAULT_SORT}
     await compat.check(
         client,
         "list_patients",
@@ -140,7 +140,7 @@ async def test_iter_patients(compat: Compat) -> None:
         raises=ServerError,
         requests=GET_RETRIED,
         route="GET /api/v1/patients",
-        ref="I12, I13",
+        ref="contract I12, I13",
         upstream=DEFAULT_SORT,
     )
 
@@ -154,7 +154,7 @@ async def test_search_patients(compat: Compat) -> None:
         raises=BadRequestError,
         requests=1,
         route="GET /api/v1/patients?search=",
-        ref="I7, I13",
+        ref="contract I7, I13",
         upstream="Add `search` to the list query schema; fix the count query's bind parameters",
     )
 
@@ -163,11 +163,11 @@ async def test_stats(compat: Compat) -> None:
     """Every /stats route answers 500 (its database handle is undefined): ServerError, retried."""
     client = compat.clinical()
     for method, route, ref in (
-        ("get_recent_patients", "/api/v1/stats/patients/recent", "I24, I27"),
-        ("get_patients_count", "/api/v1/stats/patients/count", "I24"),
-        ("get_encounters_count", "/api/v1/stats/encounters/count", "I24"),
-        ("get_today_encounters", "/api/v1/stats/encounters/today", "I7, I24"),
-        ("get_all_stats", "/api/v1/stats", "I7, I24"),
+        ("get_recent_patients", "/api/v1/stats/patients/recent", "contract I24, I27"),
+        ("get_patients_count", "/api/v1/stats/patients/count", "contract I24"),
+        ("get_encounters_count", "/api/v1/stats/encounters/count", "contract I24"),
+        ("get_today_encounters", "/api/v1/stats/encounters/today", "contract I7, I24"),
+        ("get_all_stats", "/api/v1/stats", "contract I7, I24"),
     ):
         await compat.check(
             client,
@@ -182,7 +182,7 @@ async def test_stats(compat: Compat) -> None:
 
 
 async def test_get_patient_encounters(compat: Compat) -> None:
-    """Raw snake_case rows are normalised into EncounterRecord, newest first (I16)."""
+    """Raw snake_case rows are normalised into EncounterRecord, newest first (contract I16)."""
     records = await compat.check(
         compat.clinical(),
         "get_patient_encounters",
@@ -190,7 +190,7 @@ async def test_get_patient_encounters(compat: Compat) -> None:
         returns=list,
         requests=1,
         route="GET /api/v1/patients/{id}/encounters",
-        ref="I16",
+        ref="contract I16",
         upstream="Return camelCase Encounter objects (not storage rows) and a pagination block",
     )
     assert all(isinstance(r, EncounterRecord) for r in records)
@@ -217,8 +217,8 @@ async def test_create_patient_commits_then_answers_500(compat: Compat) -> None:
         raises=OutcomeUnknownError,
         requests=1,
         route="POST /api/v1/patients",
-        ref="I11, I26",
-        upstream=NO_EVENTS + "; answer 409 for a duplicate phone (I11)",
+        ref="contract I11, I26",
+        upstream=NO_EVENTS + "; answer 409 for a duplicate phone (contract I11)",
     )
     assert error.idempotency_key == key and error.status_code == 500
     assert f"idempotency_key={key}" in str(error)
@@ -248,7 +248,7 @@ async def test_create_patient_commits_then_answers_500(compat: Compat) -> None:
         requests=1,
         label="same body again (what a blind retry gets)",
         route="POST /api/v1/patients",
-        ref="I11, I26",
+        ref="contract I11, I26",
         upstream=NO_EVENTS,
     )
 
@@ -261,7 +261,7 @@ async def test_create_patient_commits_then_answers_500(compat: Compat) -> None:
         raises=OutcomeUnknownError,
         requests=2,
         route="DELETE /api/v1/patients/{id}",
-        ref="I22, I26",
+        ref="contract I22, I26",
         upstream=NO_EVENTS,
     )
     assert deleted.status_code == 404
@@ -274,7 +274,7 @@ async def test_create_patient_commits_then_answers_500(compat: Compat) -> None:
         requests=1,
         label="already deleted",
         route="DELETE /api/v1/patients/{id}",
-        ref="I22",
+        ref="contract I22",
         upstream=NO_EVENTS,
     )
 
@@ -296,7 +296,7 @@ async def test_create_patient_refusals(compat: Compat) -> None:
         requests=1,
         label="caller without patients:create",
         route="POST /api/v1/patients",
-        ref="I11, I26",
+        ref="contract I11, I26",
         upstream=NO_EVENTS,
     )
 
@@ -312,7 +312,7 @@ async def test_update_patient(compat: Compat) -> None:
         raises=ServerError,
         requests=GET_RETRIED,
         route="PUT /api/v1/patients/{id}",
-        ref="I15, I26",
+        ref="contract I15, I26",
         upstream=NO_EVENTS,
     )
     patient = await compat.check(
@@ -362,7 +362,7 @@ async def test_encounters(compat: Compat) -> None:
             raises=ServerError,
             requests=1,
             route=route,
-            ref="§2.3, I13",
+            ref="contract §2.3, I13",
             upstream=NO_ENCOUNTER_CONTROLLER,
         )
     await compat.check(
@@ -373,7 +373,7 @@ async def test_encounters(compat: Compat) -> None:
         requests=1,
         label="patientId filter",
         route="GET /api/v1/encounters",
-        ref="§2.3, I13",
+        ref="contract §2.3, I13",
         upstream=NO_ENCOUNTER_CONTROLLER + "; allow the documented filters in the query schema",
     )
     assert client.breaker_state == "closed"  # 501 is not an outage
@@ -411,7 +411,7 @@ async def test_diagnostics(compat: Compat) -> None:
             raises=ServerError,
             requests=1,
             route=route,
-            ref="§2.6, I13, I14",
+            ref="contract §2.6, I13, I14",
             upstream=NO_DIAGNOSTIC_CONTROLLER,
         )
     assert client.breaker_state == "closed"
@@ -428,12 +428,12 @@ async def test_medications(compat: Compat) -> None:
         raises=NotFoundError,
         requests=1,
         route="GET /api/v1/medications/{id}",
-        ref="I11",
+        ref="contract I11",
         upstream="Placeholder handler answers 200 `data: null`: implement the lookup (404 if none)",
     )
     list_kw = {
         "route": "GET /api/v1/medications",
-        "ref": "I13",
+        "ref": "contract I13",
         "upstream": "Placeholder handler always returns an empty list; the strict query schema "
         "rejects the documented `patientId`/`status` filters",
     }
@@ -471,7 +471,7 @@ async def test_medications(compat: Compat) -> None:
         raises=OutcomeUnknownError,
         requests=1,
         route="POST /api/v1/medications",
-        ref="I14, I26",
+        ref="contract I14, I26",
         upstream=NO_EVENTS,
     )
     assert error.idempotency_key
@@ -482,7 +482,7 @@ async def test_medications(compat: Compat) -> None:
         raises=ServerError,
         requests=GET_RETRIED,
         route="PUT /api/v1/medications/{id}",
-        ref="I26",
+        ref="contract I26",
         upstream=NO_EVENTS,
     )
     await compat.check(
@@ -492,7 +492,7 @@ async def test_medications(compat: Compat) -> None:
         raises=OutcomeUnknownError,
         requests=1,
         route="PATCH /api/v1/medications/{id}/discontinue",
-        ref="I22, I26",
+        ref="contract I22, I26",
         upstream=NO_EVENTS,
     )
     await compat.check(
@@ -503,7 +503,7 @@ async def test_medications(compat: Compat) -> None:
         requests=1,
         label="admin (role not allowed)",
         route="POST /api/v1/medications",
-        ref="I14, I26",
+        ref="contract I14, I26",
         upstream=NO_EVENTS,
     )
 
@@ -517,7 +517,7 @@ async def test_health_check(compat: Compat) -> None:
         returns=object,
         requests=1,
         route="GET /health",
-        ref="I23",
+        ref="contract I23",
         upstream="Works (`/ready` exists; the readme's `/health/ready` does not)",
     )
     assert status.ok and status.status_code == 200

@@ -1,7 +1,7 @@
 """Every Facility typed method against the real Facility service, sync and async.
 
 Besides the value or error of each call, these tests watch the reference-data cache: a failed
-call leaves no entry (``Compat.check`` asserts it), a 403 (I21) is never remembered nor served
+call leaves no entry (``Compat.check`` asserts it), a 403 (contract I21) is never remembered nor served
 stale, and 403s never open the breaker.
 """
 
@@ -48,7 +48,7 @@ async def test_list_facilities(compat: Compat) -> None:
     """Both seeded facilities as Facility rows (UUID facility_id, integer row_id); the second
     identical call is answered from the cache."""
     client = compat.facility()
-    kw = {"route": "GET /api/v1/facilities", "ref": "I3, I4, I29", "upstream": WORKS}
+    kw = {"route": "GET /api/v1/facilities", "ref": "contract I3, I4, I29", "upstream": WORKS}
     page = await compat.check(
         client, "list_facilities", lambda c: c.list_facilities(), returns=Page, requests=1, **kw
     )
@@ -78,10 +78,10 @@ async def test_list_facilities(compat: Compat) -> None:
 
 
 async def test_facility_by_id_is_forbidden_and_never_cached(compat: Compat) -> None:
-    """GET /facilities/{id} answers 403 to every caller (I21): PermissionDeniedError each time,
+    """GET /facilities/{id} answers 403 to every caller (contract I21): PermissionDeniedError each time,
     one request each (never remembered), and six in a row leave the breaker closed."""
     client = compat.facility()
-    kw = {"route": "GET /api/v1/facilities/{id}", "ref": "I21", "upstream": ACCESS_CHECK}
+    kw = {"route": "GET /api/v1/facilities/{id}", "ref": "contract I21", "upstream": ACCESS_CHECK}
     for method in ("get_facility", "lookup_facility", "get_facility", "lookup_facility"):
         await compat.check(
             client,
@@ -115,7 +115,7 @@ async def test_facility_by_id_is_forbidden_and_never_cached(compat: Compat) -> N
 async def test_unknown_facility_is_not_found(compat: Compat) -> None:
     """An unknown id answers 404: NotFoundError / False, remembered briefly (negative cache)."""
     client = compat.facility()
-    kw = {"route": "GET /api/v1/facilities/{id}", "ref": "I21", "upstream": ACCESS_CHECK}
+    kw = {"route": "GET /api/v1/facilities/{id}", "ref": "contract I21", "upstream": ACCESS_CHECK}
     await compat.check(
         client,
         "get_facility",
@@ -147,7 +147,7 @@ async def test_unknown_facility_is_not_found(compat: Compat) -> None:
 
 
 async def test_facility_subresources_are_forbidden(compat: Compat) -> None:
-    """Departments, capacity and analytics of a facility answer 403 (I21), never cached."""
+    """Departments, capacity and analytics of a facility answer 403 (contract I21), never cached."""
     client = compat.facility()
     for method, route, call in (
         (
@@ -169,14 +169,14 @@ async def test_facility_subresources_are_forbidden(compat: Compat) -> None:
             raises=PermissionDeniedError,
             requests=1,
             route=route,
-            ref="I16, I21",
+            ref="contract I16, I21",
             upstream=ACCESS_CHECK,
         )
     assert client.cache_stats().size == 0 and client.breaker_state == "closed"
 
 
 async def test_create_update_delete_facility(compat: Compat) -> None:
-    """Create works (contact sent twice, I5); update and delete by id answer 403 (I21)."""
+    """Create works (contact sent twice, contract I5); update and delete by id answer 403 (contract I21)."""
     client = compat.facility()
     body = {
         "organization_id": ORG,
@@ -199,7 +199,7 @@ async def test_create_update_delete_facility(compat: Compat) -> None:
         returns=Facility,
         requests=1,
         route="POST /api/v1/facilities",
-        ref="I3, I5, I26",
+        ref="contract I3, I5, I26",
         upstream="Works; validate `contact` (not `contactInfo`) and `organizationId`/"
         "`facilityCode`; honour `Idempotency-Key`",
     )
@@ -211,7 +211,7 @@ async def test_create_update_delete_facility(compat: Compat) -> None:
         raises=PermissionDeniedError,
         requests=1,
         route="PUT /api/v1/facilities/{id}",
-        ref="I21",
+        ref="contract I21",
         upstream=ACCESS_CHECK,
     )
     await compat.check(
@@ -221,7 +221,7 @@ async def test_create_update_delete_facility(compat: Compat) -> None:
         raises=PermissionDeniedError,
         requests=1,
         route="DELETE /api/v1/facilities/{id}",
-        ref="I21, I22",
+        ref="contract I21, I22",
         upstream=ACCESS_CHECK,
     )
 
@@ -229,7 +229,7 @@ async def test_create_update_delete_facility(compat: Compat) -> None:
 async def test_facility_settings(compat: Compat) -> None:
     """Settings are read (then cached) and updated; the update drops the cached copy."""
     client = compat.facility()
-    kw = {"route": "GET /api/v1/settings/facility/{id}", "ref": "§3.9", "upstream": WORKS}
+    kw = {"route": "GET /api/v1/settings/facility/{id}", "ref": "contract §3.6", "upstream": WORKS}
     settings = await compat.check(
         client,
         "get_facility_settings",
@@ -255,7 +255,7 @@ async def test_facility_settings(compat: Compat) -> None:
         returns=FacilitySettings,
         requests=1,
         route="PUT /api/v1/settings/facility/{id}",
-        ref="§3.9",
+        ref="contract §3.6",
         upstream=WORKS,
     )
     assert (updated.facility_id, updated.language) == (F1, "en")
@@ -273,7 +273,7 @@ async def test_facility_settings(compat: Compat) -> None:
 async def test_departments(compat: Compat) -> None:
     """A department by id (cached 10 min), created and updated; writes drop cached departments."""
     client = compat.facility()
-    kw = {"route": "GET /api/v1/departments/{id}", "ref": "I3", "upstream": WORKS}
+    kw = {"route": "GET /api/v1/departments/{id}", "ref": "contract I3", "upstream": WORKS}
     department = await compat.check(
         client,
         "get_department",
@@ -310,7 +310,7 @@ async def test_departments(compat: Compat) -> None:
         returns=Department,
         requests=1,
         route="POST /api/v1/departments",
-        ref="I3, I26",
+        ref="contract I3, I26",
         upstream="Works; honour `Idempotency-Key`",
     )
     assert created.facility_id == F1
@@ -321,7 +321,7 @@ async def test_departments(compat: Compat) -> None:
         returns=Department,
         requests=1,
         route="PUT /api/v1/departments/{id}",
-        ref="I3",
+        ref="contract I3",
         upstream=WORKS,
     )
     assert (updated.department_id, updated.floor) == (D_ICU, 2)
@@ -337,7 +337,7 @@ async def test_departments(compat: Compat) -> None:
 
 
 async def test_wards(compat: Compat) -> None:
-    """Wards, a ward, its beds and its occupancy (snake_case row normalised, I16); never cached."""
+    """Wards, a ward, its beds and its occupancy (snake_case row normalised, contract I16); never cached."""
     client = compat.facility()
     wards = await compat.check(
         client,
@@ -346,7 +346,7 @@ async def test_wards(compat: Compat) -> None:
         returns=list,
         requests=1,
         route="GET /api/v1/departments/{id}/wards",
-        ref="I3",
+        ref="contract I3",
         upstream=WORKS,
     )
     assert W_ICU in {w.ward_id for w in wards} and all(isinstance(w, Ward) for w in wards)
@@ -357,7 +357,7 @@ async def test_wards(compat: Compat) -> None:
         returns=Ward,
         requests=1,
         route="GET /api/v1/wards/{id}",
-        ref="I3",
+        ref="contract I3",
         upstream=WORKS,
     )
     assert (ward.ward_id, ward.department_id, ward.total_beds) == (W_ICU, D_ICU, 4)
@@ -368,7 +368,7 @@ async def test_wards(compat: Compat) -> None:
         returns=list,
         requests=1,
         route="GET /api/v1/wards/{id}/beds",
-        ref="I17, I18",
+        ref="contract I17, I18",
         upstream=WORKS,
     )
     assert len(beds) == 4 and {b.ward_id for b in beds} == {W_ICU}
@@ -380,7 +380,7 @@ async def test_wards(compat: Compat) -> None:
         returns=WardOccupancy,
         requests=1,
         route="GET /api/v1/wards/{id}/occupancy",
-        ref="I11, I16",
+        ref="contract I11, I16",
         upstream="Return camelCase keys and numbers (`occupancy_rate` is a string); 404 for an "
         "unknown ward",
     )
@@ -390,7 +390,7 @@ async def test_wards(compat: Compat) -> None:
 
 
 async def test_beds(compat: Compat) -> None:
-    """A bed by id, status flips, and /beds/available, which answers 400 (I18)."""
+    """A bed by id, status flips, and /beds/available, which answers 400 (contract I18)."""
     client = compat.facility()
     bed = await compat.check(
         client,
@@ -399,11 +399,11 @@ async def test_beds(compat: Compat) -> None:
         returns=Bed,
         requests=1,
         route="GET /api/v1/beds/{id}",
-        ref="I3, I17, I19",
+        ref="contract I3, I17, I19",
         upstream="Works, but the copy may be 60 s old: invalidate `bed:{id}` on bed writes",
     )
     assert (bed.bed_id, bed.ward_id, bed.bed_number) == (BED_STATUS, W_ICU, "ICU-04")
-    kw = {"route": "PUT /api/v1/beds/{id}/status", "ref": "I17, I20", "upstream": WORKS}
+    kw = {"route": "PUT /api/v1/beds/{id}/status", "ref": "contract I17, I20", "upstream": WORKS}
     for target in (BedStatus.CLEANING, BedStatus.AVAILABLE):
         changed = await compat.check(
             client,
@@ -422,7 +422,7 @@ async def test_beds(compat: Compat) -> None:
         raises=BadRequestError,
         requests=1,
         route="GET /api/v1/beds/available",
-        ref="I18",
+        ref="contract I18",
         upstream="Declare `/beds/available` before `/beds/:id`; treat absent equipment flags "
         "as no filter",
     )
@@ -430,7 +430,7 @@ async def test_beds(compat: Compat) -> None:
 
 async def test_assign_and_release(compat: Compat) -> None:
     """assign_bed returns the occupied Bed; release_bed right after meets the service's stale
-    by-id cache (I19) and raises ConflictError; history lists the assignment."""
+    by-id cache (contract I19) and raises ConflictError; history lists the assignment."""
     client = compat.facility()
     # Setup (not recorded): make sure the bed is available in the database.
     await compat.check(
@@ -451,7 +451,7 @@ async def test_assign_and_release(compat: Compat) -> None:
         returns=Bed,
         requests=1,
         route="POST /api/v1/beds/{id}/assign",
-        ref="I11, I19",
+        ref="contract I11, I19",
         upstream="Works (200, not 201); no `Idempotency-Key`, so never retried by the library",
     )
     assert (assigned.bed_id, assigned.bed_status, assigned.patient_id) == (
@@ -466,7 +466,7 @@ async def test_assign_and_release(compat: Compat) -> None:
         raises=ConflictError,
         requests=1,
         route="POST /api/v1/beds/{id}/release",
-        ref="I19",
+        ref="contract I19",
         upstream="Reads `bed:{id}` from Redis (60 s, never invalidated) and says "
         "'not occupied' for a bed assigned a moment ago: read the row, invalidate on writes",
     )
@@ -478,12 +478,12 @@ async def test_assign_and_release(compat: Compat) -> None:
         returns=list,
         requests=1,
         route="GET /api/v1/beds/{id}/history",
-        ref="I16",
+        ref="contract I16",
         upstream="Return camelCase keys and numbers",
     )
     assert history and {h.bed_id for h in history} == {BED_ASSIGN}
     assert P4 in {h.patient_id for h in history}
-    # Teardown (not recorded): the bed back to available (I20 leaves the patient attached).
+    # Teardown (not recorded): the bed back to available (contract I20 leaves the patient attached).
     await compat.check(
         client,
         "update_bed_status",
@@ -506,7 +506,7 @@ async def test_health_check(compat: Compat) -> None:
         returns=object,
         requests=1,
         route="GET /health",
-        ref="I23",
+        ref="contract I23",
         upstream=WORKS,
     )
     assert status.ok and status.status_code == 200

@@ -102,7 +102,7 @@ async def test_create_patient_read_timeout_is_outcome_unknown(
 async def test_a_blind_repeat_would_have_met_a_duplicate(
     client_kind: str, clients: list[Any], clock: FakeClock
 ) -> None:
-    """Why the library does not retry: the caller's own repeat meets the duplicate (I11)."""
+    """Why the library does not retry: the caller's own repeat meets the duplicate (contract I11)."""
     fake = FakeClinicalService(honour_idempotency_keys=False)
     fake.faults.commit_then_fail(1, method="POST")
     client = clinical(client_kind, fake, clock, clients)
@@ -195,7 +195,7 @@ async def test_501_on_a_write_is_not_outcome_unknown(
 async def test_facility_403_is_not_stale_served_nor_cached_nor_a_breaker_failure(
     client_kind: str, clients: list[Any], clock: FakeClock
 ) -> None:
-    """A facility cached earlier, then 403 (I21) after its TTL: PermissionDeniedError, no stale
+    """A facility cached earlier, then 403 (contract I21) after its TTL: PermissionDeniedError, no stale
     serve, nothing remembered (the next lookup asks again), and the breaker stays closed."""
     fake = FakeFacilityService()
     record = fake.create_facility()

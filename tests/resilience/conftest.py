@@ -1,17 +1,14 @@
-"""Makes ``resilience_helpers`` importable and closes async clients that used real sockets."""
+"""Closes async clients that used real sockets (helpers come from ``resilience_helpers``, on the
+pytest ``pythonpath``)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from nilecare_clients import AsyncBaseServiceClient
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture
