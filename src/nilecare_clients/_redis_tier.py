@@ -204,7 +204,11 @@ class RedisTier:
             ),
             0,
         )
-        self._sync = self._client(redis.Redis)
+        try:
+            self._sync = self._client(redis.Redis)
+        except (ValueError, TypeError):
+            # from_url's message would quote the URL, which may hold a password.
+            raise ConfigurationError("CachePolicy.redis_url is not a valid Redis URL") from None
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
             weakref.WeakKeyDictionary()
         )

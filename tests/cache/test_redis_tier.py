@@ -301,3 +301,13 @@ async def test_lease_waiter_is_bounded_by_its_own_deadline(
     assert fake.journal.count("GET", "/api/v1/facilities/*") == 0
     tier = all_caches()["facility"].tier_stats()
     assert tier is not None and tier.lease_waits == 1
+
+
+def test_malformed_redis_url_is_a_configuration_error_that_hides_it() -> None:
+    """A URL redis-py cannot parse raises ConfigurationError without quoting it."""
+    config = ServiceConfig(name="facility", base_url="http://facility.test")
+    policy = CachePolicy(redis_url="redis://:hunter2@127.0.0.1:notaport/0")
+    with pytest.raises(ConfigurationError) as caught:
+        FacilityServiceClient(config=config, cache_policy=policy)
+    assert "hunter2" not in str(caught.value) and caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
