@@ -91,7 +91,9 @@ def main() -> None:
             server.client.flushall()
             fake.journal.clear()
             fake.faults.latency(0.05, path="/api/v1/facilities/*", n=1)
-            replicas = [Replica("sync", url, server.url) for _ in range(8)]
+            replicas = [
+                Replica("sync", url, server.url, REPLICA_REDIS_TIMEOUT="0.05") for _ in range(8)
+            ]
             for r in replicas:
                 r.send({"op": "get", "id": fid})
             for r in replicas:

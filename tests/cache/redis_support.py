@@ -94,6 +94,7 @@ class Replica:
             NILECARE_FACILITY_CACHE_REDIS_URL=redis_url,
             NILECARE_SERVICE_NAME=env.pop("namespace", "billing"),
             REPLICA_MODE=mode,
+            REPLICA_REDIS_TIMEOUT="0.5",
         )
         environ.update(env)
         self._process = subprocess.Popen(
