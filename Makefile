@@ -9,8 +9,8 @@ STAMP  := $(VENV)/.installed-stamp
 DEV_CONSTRAINTS := constraints/dev.txt
 # `make test-floors`: a separate venv with every dependency at its declared minimum.
 FLOORS := .venv-floors
+.PHONY: redis-server test-floors demo test lint typecheck unit dist bench-deps bench bench-resilience bench-async compat clean
 
-.PHONY: demo test test-floors lint typecheck unit dist bench-deps bench bench-resilience bench-async compat clean
 
 $(STAMP): pyproject.toml $(DEV_CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src
 
-unit: $(STAMP)
+unit: $(STAMP) redis-server
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The shared cache tier's tests start a real redis-server on loopback: install it when missing.
+redis-server:
+	@if command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ]; then :; \
+	elif command -v apt-get >/dev/null; then \
+	  echo "redis-server: apt-get install redis-server"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }; \
+	else echo "redis-server: missing and no apt-get: the shared cache tier tests will fail"; fi
 
 test: lint typecheck unit
 
@@ -62,8 +72,9 @@ bench-deps: $(STAMP)
 	else echo "bench-deps: nginx missing and not installable here (needs root and apt-get)"; fi
 	@$(BIN)/python -c 'import matplotlib' 2>/dev/null || $(BIN)/python -m pip install --quiet matplotlib
 
-bench: bench-deps
+bench: bench-deps redis-server
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/redis_tier.py
 
 bench-resilience: $(STAMP)
 	$(BIN)/python bench/resilience.py

@@ -10,12 +10,17 @@ is remembered briefly (negative caching); 401/403 are never cached nor served st
 
 Entries live in a ``cachetools.LRUCache`` (bounded, so memory stays flat); expiry is ours
 because a TTL cache would drop exactly the expired values that stale-if-error needs.
+
+With ``CachePolicy.redis_url`` a second, shared tier sits behind this one (``_redis_tier``,
+imported only then): a miss here reads Redis before Facility, one process per fleet loads a
+cold key (a Redis lease), and every drop here is also made in Redis and in every replica.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import os
 import random
 import threading
@@ -24,10 +29,10 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from cachetools import LRUCache
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from nilecare_clients import _hooks, _state
 from nilecare_clients._config import InvalidSettingsError, _EnvReader, _Frozen, describe_problems
@@ -43,7 +48,10 @@ from nilecare_clients._log import emit
 from nilecare_clients._state import caches as _registry
 from nilecare_clients._state import lock as _registry_lock
 
-__all__ = ["CachePolicy", "CacheResult", "CacheStats", "FacilityCache"]
+if TYPE_CHECKING:
+    from nilecare_clients._redis_tier import RedisTier, RemoteEntry, TierStats
+
+__all__ = ["CachePolicy", "CacheResult", "CacheStats", "Drop", "FacilityCache"]
 
 T = TypeVar("T")
 
@@ -62,6 +70,16 @@ class CachePolicy(_Frozen):
     max_entries: int = Field(default=10_000, ge=1)
     #: Each TTL is spread by +-jitter (a fraction) so a fleet does not expire together.
     jitter: float = Field(default=0.1, ge=0, lt=1)
+    #: The shared tier (``redis://`` or ``rediss://``; a secret: it may hold a password).
+    redis_url: SecretStr | None = None
+    #: Tenancy: replicas share entries only within one namespace. Default: the calling
+    #: service's own name (``NILECARE_SERVICE_NAME``); required when it is not set.
+    redis_namespace: str | None = None
+    redis_prefix: str = Field(default="nilecare:facility-cache", pattern=r"^[A-Za-z0-9:_.-]+$")
+    #: Every Redis command gives up after this long and the call goes on without Redis.
+    redis_timeout: float = Field(default=0.05, gt=0, le=5)
+    #: How long one process may hold a cold key's load lease before another takes over.
+    redis_lease: float = Field(default=3.0, gt=0)
 
     @classmethod
     def from_env(
@@ -76,6 +94,8 @@ class CachePolicy(_Frozen):
         )
         values: dict[str, Any] = {}
         for field, info in cls.model_fields.items():
+            if field.startswith("redis_"):
+                continue  # the shared tier is ServiceConfig's (_CACHE_REDIS_URL, _NAMESPACE)
             key = f"CACHE_{field.upper()}"
             if info.annotation is bool:
                 value: Any = read.flag(key)
@@ -114,6 +134,11 @@ class CacheStats:
     evictions: int
     size: int
     max_entries: int
+    #: In-process misses answered by the shared Redis tier.
+    shared_hits: int = 0
+    #: ``facility-events`` messages applied, and those of types this library ignores.
+    events_applied: int = 0
+    events_ignored: int = 0
 
 
 @dataclass(frozen=True)
@@ -143,12 +168,89 @@ _EVENT_NAMES = {
     "coalesced": "coalesced",
     "negative": "negative_hit",
     "evictions": "eviction",
+    "shared": "shared_hit",
+    "events_applied": "event_applied",
+    "events_ignored": "event_ignored",
 }
+
+#: The kinds the shared tier stores (keyed by one id); lists stay in-process (search terms).
+SHARED_KINDS = ("facility", "settings", "department", "departments")
+#: The kinds that belong to one facility, dropped together when it is created or deleted.
+_FACILITY_KINDS = ("facility", "settings", "departments")
+
+
+def shared_key(key: Hashable) -> tuple[str, str] | None:
+    """``(kind, id)`` when ``key`` may live in the shared tier, else None."""
+    if isinstance(key, tuple) and len(key) == 2 and key[0] in SHARED_KINDS:
+        ident = key[1]
+        if isinstance(ident, str) and ident:
+            return key[0], ident
+    return None
+
+
+@dataclass(frozen=True)
+class Drop:
+    """What to forget, as plain data so it can travel to every replica.
+
+    ``keys`` are exact cache keys; ``facilities`` drops every key of those facilities (record,
+    settings, departments); ``lists`` drops every facility list; ``everything`` drops all.
+    """
+
+    keys: tuple[Hashable, ...] = ()
+    facilities: tuple[str, ...] = ()
+    lists: bool = False
+    everything: bool = False
+
+    def matches(self, key: Hashable) -> bool:
+        if self.everything or key in self.keys:
+            return True
+        if not isinstance(key, tuple) or not key:
+            return False
+        if self.lists and key[0] == "facilities":
+            return True
+        return len(key) == 2 and key[0] in _FACILITY_KINDS and key[1] in self.facilities
+
+    def shared_keys(self) -> list[tuple[str, str]]:
+        """The Redis-tier keys this drop names."""
+        found = [shared_key(k) for k in self.keys]
+        found += [(kind, f) for f in self.facilities for kind in _FACILITY_KINDS]
+        return [k for k in dict.fromkeys(found) if k is not None]
+
+    def for_fleet(self) -> Drop:
+        """The same drop in a form that survives JSON (list keys become ``lists=True``)."""
+        lists = self.lists or any(_kind(k) == "facilities" for k in self.keys)
+        return Drop(tuple(self.shared_keys()), self.facilities, lists, self.everything)
+
+    def to_json(self, origin: str) -> str:
+        return json.dumps(
+            {
+                "o": origin,
+                "k": [list(k) for k in self.for_fleet().keys if isinstance(k, tuple)],
+                "f": list(self.facilities),
+                "l": self.for_fleet().lists,
+                "a": self.everything,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, raw: Any) -> tuple[str, Drop] | None:
+        """``(origin, drop)`` from a message, or None when it is not a well-formed drop."""
+        try:
+            data = json.loads(raw)
+            keys = tuple((str(k[0]), str(k[1])) for k in data["k"] if len(k) == 2)
+            facilities = tuple(str(f) for f in data["f"])
+            return str(data["o"]), cls(keys, facilities, bool(data["l"]), bool(data["a"]))
+        except (ValueError, TypeError, KeyError, IndexError):
+            return None
 
 
 def _kind(key: Hashable) -> str:
     """The kind of a cache key (``("facility", id)`` -> ``"facility"``): never the id itself."""
     return str(key[0]) if isinstance(key, tuple) and key else "other"
+
+
+#: How often a process waiting on another's lease looks for its value (backing off to the max).
+_POLL_FIRST, _POLL_MAX = 0.002, 0.02
 
 
 class _LeaderGone(Exception):
@@ -192,9 +294,26 @@ class FacilityCache:
             "coalesced": 0,
             "negative": 0,
             "evictions": 0,
+            "shared": 0,
+            "events_applied": 0,
+            "events_ignored": 0,
         }
         self._store = _Bounded(self.policy.max_entries, self._count_eviction)
         self._inflight: dict[Hashable, Future[CacheResult[Any]]] = {}
+        self._tier: RedisTier | None = None
+        url = self.policy.redis_url
+        if self.policy.enabled and url is not None:
+            from nilecare_clients._redis_tier import RedisTier, resolve_namespace  # optional
+
+            self._tier = RedisTier(
+                url=url.get_secret_value(),
+                namespace=resolve_namespace(self.policy.redis_namespace),
+                service=service,
+                prefix=self.policy.redis_prefix,
+                timeout=self.policy.redis_timeout,
+                lease=self.policy.redis_lease,
+                on_drop=self._drop_local,
+            )
 
     def _count_eviction(self, key: Hashable) -> None:
         self._count("evictions", key)
@@ -240,7 +359,7 @@ class FacilityCache:
                 return hit
             future, leader = self._join(key)
             if leader:
-                return self._lead(key, ttl, future, load)
+                return self._lead(key, ttl, future, load, limit)
             try:
                 return future.result(timeout=self._left(limit, key))
             except FutureTimeout:
@@ -275,11 +394,29 @@ class FacilityCache:
                     return waiting.result()
                 except _LeaderGone:
                     continue
+            tier = self._tier if shared_key(key) is not None else None
+            token: str | None = None
+            if tier is not None:
+                try:
+                    found = await self._afrom_tier(tier, key, limit)
+                except BaseException as exc:
+                    return self._failed(key, future, exc)
+                if isinstance(found, CacheResult):
+                    return self._resolved(key, future, found)
+                token = found
             try:
                 value = await load()
             except BaseException as exc:
+                if tier is not None and token:
+                    await tier.arelease(key, token)
                 return self._failed(key, future, exc)
-            return self._stored(key, ttl, future, value)
+            fresh_for = self._ttl(ttl)
+            result = self._stored(key, fresh_for, future, value)
+            if tier is not None and (token or tier.healthy):
+                await tier.aput(key, value, fresh_for, self.policy.max_stale)
+                if token:
+                    await tier.arelease(key, token)
+            return result
 
     def _wait_limit(self, wait: float | None) -> float | None:
         """The monotonic time a follower stops waiting: ``wait`` from now, or the scope's end."""
@@ -332,23 +469,153 @@ class FacilityCache:
             return future, True
 
     def _lead(
-        self, key: Hashable, ttl: float, future: Future[CacheResult[Any]], load: Callable[[], T]
+        self,
+        key: Hashable,
+        ttl: float,
+        future: Future[CacheResult[Any]],
+        load: Callable[[], T],
+        limit: float | None,
     ) -> CacheResult[T]:
+        tier = self._tier if shared_key(key) is not None else None
+        token: str | None = None
+        if tier is not None:
+            try:
+                found = self._from_tier(tier, key, limit)
+            except BaseException as exc:
+                return self._failed(key, future, exc)
+            if isinstance(found, CacheResult):
+                return self._resolved(key, future, found)
+            token = found
         try:
             value = load()
         except BaseException as exc:
+            if tier is not None and token:
+                tier.release(key, token)
             return self._failed(key, future, exc)
-        return self._stored(key, ttl, future, value)
+        fresh_for = self._ttl(ttl)
+        result = self._stored(key, fresh_for, future, value)
+        if tier is not None and (token or tier.healthy):
+            tier.put(key, value, fresh_for, self.policy.max_stale)
+            if token:
+                tier.release(key, token)
+        return result
+
+    # -- the shared tier (Redis) --------------------------------------------------------------
+    def _from_tier(
+        self, tier: RedisTier, key: Hashable, limit: float | None
+    ) -> CacheResult[Any] | str | None:
+        """A fresh value from Redis, or the lease token to load with (None: load anyway).
+
+        When another process holds the key's lease this one waits for its value, at most until
+        its own ``limit``; if the lease goes without a value (the holder failed or died) it
+        tries to take the lease over.
+        """
+        waited = False
+        while True:
+            hit = self._remote(key, tier.get(key))
+            if hit is not None:
+                return hit
+            if not tier.healthy:
+                return None  # Redis just failed: one timeout per call is the most it costs
+            token = tier.try_lease(key)
+            if token != "":
+                if waited and token:
+                    tier.count("lease_takeovers")
+                return token
+            if not waited:
+                tier.count("lease_waits")
+            waited = True
+            delay = _POLL_FIRST
+            while True:
+                time.sleep(self._poll(delay, limit, key))
+                delay = min(delay * 2, _POLL_MAX)
+                hit = self._remote(key, tier.get(key))
+                if hit is not None:
+                    return hit
+                held = tier.lease_held(key)
+                if held is None:
+                    return None  # Redis went away: load on our own
+                if not held:
+                    break
+
+    async def _afrom_tier(
+        self, tier: RedisTier, key: Hashable, limit: float | None
+    ) -> CacheResult[Any] | str | None:
+        """The asyncio twin of ``_from_tier``."""
+        waited = False
+        while True:
+            hit = self._remote(key, await tier.aget(key))
+            if hit is not None:
+                return hit
+            if not tier.healthy:
+                return None  # Redis just failed: one timeout per call is the most it costs
+            token = await tier.atry_lease(key)
+            if token != "":
+                if waited and token:
+                    tier.count("lease_takeovers")
+                return token
+            if not waited:
+                tier.count("lease_waits")
+            waited = True
+            delay = _POLL_FIRST
+            while True:
+                await asyncio.sleep(self._poll(delay, limit, key))
+                delay = min(delay * 2, _POLL_MAX)
+                hit = self._remote(key, await tier.aget(key))
+                if hit is not None:
+                    return hit
+                held = await tier.alease_held(key)
+                if held is None:
+                    return None
+                if not held:
+                    break
+
+    def _poll(self, delay: float, limit: float | None, key: Hashable) -> float:
+        """The next wait for the lease holder, never past the caller's own limit."""
+        left = self._left(limit, key)
+        return delay if left is None else min(delay, left)
+
+    def _remote(self, key: Hashable, remote: RemoteEntry | None) -> CacheResult[Any] | None:
+        """A hit if ``remote`` is fresh; a stale one is kept here for stale-if-error only."""
+        if remote is None:
+            return None
+        wall, now = time.time(), self._clock()
+        if wall >= remote.stale_until:
+            return None
+        age = max(0.0, wall - remote.stored_at)
+        entry = _Entry(
+            remote.value,
+            now - age,
+            now + remote.fresh_until - wall,
+            now + remote.stale_until - wall,
+        )
+        fresh = wall < remote.fresh_until
+        with self._lock:
+            current = self._store.get(key)
+            if fresh or current is None or current.stored_at < entry.stored_at:
+                self._store[key] = entry
+        if not fresh:
+            return None
+        self._count("shared", key)
+        return CacheResult(remote.value, False, age, True)
+
+    def _resolved(
+        self, key: Hashable, future: Future[CacheResult[Any]], result: CacheResult[Any]
+    ) -> CacheResult[Any]:
+        with self._lock:
+            self._inflight.pop(key, None)
+        future.set_result(result)
+        return result
 
     def _ttl(self, ttl: float) -> float:
         spread = self.policy.jitter
         return ttl * (1.0 + self._rng.uniform(-spread, spread)) if spread else ttl
 
     def _stored(
-        self, key: Hashable, ttl: float, future: Future[CacheResult[Any]], value: T
+        self, key: Hashable, fresh_for: float, future: Future[CacheResult[Any]], value: T
     ) -> CacheResult[T]:
         now = self._clock()
-        entry = _Entry(value, now, now + self._ttl(ttl), now + self.policy.max_stale)
+        entry = _Entry(value, now, now + fresh_for, now + self.policy.max_stale)
         result = CacheResult(value, False, 0.0, False)
         with self._lock:
             self._store[key] = entry
@@ -389,16 +656,31 @@ class FacilityCache:
 
     # -- writes and housekeeping -----------------------------------------------------------
     def invalidate(self, *keys: Hashable) -> None:
+        """Forget ``keys`` here and, with a shared tier, in Redis and in every replica."""
+        self.drop(Drop(keys=keys))
+
+    def drop(self, drop: Drop) -> None:
+        """Forget what ``drop`` names here, then in Redis and in every replica (best effort)."""
+        self._drop_local(drop)
+        if self._tier is not None:
+            self._tier.publish_drop(drop)
+
+    def _drop_local(self, drop: Drop) -> None:
         with self._lock:
-            for key in keys:
+            if drop.everything:
+                self._store.clear()
+                return
+            for key in [k for k in self._store if drop.matches(k)]:
                 self._store.pop(key, None)
 
     def invalidate_where(self, predicate: Callable[[Hashable], bool]) -> None:
+        """Forget matching keys in this process only (a predicate cannot travel)."""
         with self._lock:
             for key in [k for k in self._store if predicate(k)]:
                 self._store.pop(key, None)
 
     def clear(self) -> None:
+        """Forget every entry in this process (Redis and other replicas keep theirs)."""
         with self._lock:
             self._store.clear()
 
@@ -406,6 +688,19 @@ class FacilityCache:
         """Drop the loads in flight (after ``fork()``: their leaders run in the parent)."""
         with self._lock:
             self._inflight.clear()
+
+    def count_event(self, applied: bool) -> None:
+        """Count one ``facility-events`` message: applied, or ignored (an unknown type)."""
+        self._count("events_applied" if applied else "events_ignored", ("event",))
+
+    def tier_stats(self) -> TierStats | None:
+        """The shared tier's state and counters, or None without one."""
+        return self._tier.stats() if self._tier is not None else None
+
+    def close(self) -> None:
+        """Stop the shared tier's listener and close its connections."""
+        if self._tier is not None:
+            self._tier.close()
 
     def stats(self) -> CacheStats:
         with self._counts_lock:
@@ -419,6 +714,9 @@ class FacilityCache:
             evictions=c["evictions"],
             size=len(self._store),
             max_entries=self.policy.max_entries,
+            shared_hits=c["shared"],
+            events_applied=c["events_applied"],
+            events_ignored=c["events_ignored"],
         )
 
 
@@ -438,4 +736,7 @@ def all_caches() -> dict[str, FacilityCache]:
 
 def reset_caches() -> None:
     with _registry_lock:
+        caches = list(_registry.values())
         _registry.clear()
+    for cache in caches:
+        cache.close()

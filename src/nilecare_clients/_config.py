@@ -235,6 +235,10 @@ class ServiceConfig(_Frozen):
     async_transport: Literal["httpx", "aiohttp"] = "httpx"
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     breaker: BreakerPolicy = Field(default_factory=BreakerPolicy)
+    #: Facility only: the shared cache tier (``_CACHE_REDIS_URL``) and its tenancy namespace
+    #: (``_CACHE_REDIS_NAMESPACE``, default the calling service's name); see ``CachePolicy``.
+    cache_redis_url: SecretStr | None = None
+    cache_redis_namespace: str | None = None
 
     @field_validator("name")
     @classmethod
@@ -323,7 +327,8 @@ class ServiceConfig(_Frozen):
         """Read ``NILECARE_<SERVICE>_*`` variables (``service`` such as ``"CLINICAL"``).
 
         ``_URL`` is required; every other variable is in the README's table (``ENV_VARIABLES``
-        lists them). Keyword ``overrides`` (any ``ServiceConfig`` field) win over the
+        lists them, with ``_CACHE_REDIS_URL`` and ``_CACHE_REDIS_NAMESPACE`` for Facility's
+        shared cache tier). Keyword ``overrides`` (any ``ServiceConfig`` field) win over the
         environment; an invalid override is blamed on the code that passed it, an invalid
         variable on the variable. Errors never show a value.
         """
@@ -397,6 +402,12 @@ class ServiceConfig(_Frozen):
             if transport.strip().lower() not in ("httpx", "aiohttp"):
                 raise ConfigurationError(f"{prefix}ASYNC_TRANSPORT must be httpx or aiohttp")
             put("async_transport", transport.strip().lower(), "ASYNC_TRANSPORT")
+        if (redis_url := read.text("CACHE_REDIS_URL")) is not None:
+            if not redis_url.startswith(("redis://", "rediss://", "unix://")):
+                raise ConfigurationError(f"{prefix}CACHE_REDIS_URL must be a redis:// URL")
+            put("cache_redis_url", SecretStr(redis_url.strip()), "CACHE_REDIS_URL")
+        if (namespace := read.text("CACHE_REDIS_NAMESPACE")) is not None:
+            put("cache_redis_namespace", namespace.strip(), "CACHE_REDIS_NAMESPACE")
         values.update(overrides)
 
         def blame(field: str) -> str:
@@ -434,6 +445,8 @@ ENV_VARIABLES = (
     "CLIENT_KEY",
     "IDEMPOTENCY_KEYS_HONOURED",
     "ASYNC_TRANSPORT",
+    "CACHE_REDIS_URL",
+    "CACHE_REDIS_NAMESPACE",
 )
 
 _HEADER_RULE = "must be printable ASCII without control characters (it goes in a header)"

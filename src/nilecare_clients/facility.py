@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from nilecare_clients._cache import (
@@ -22,6 +22,7 @@ from nilecare_clients._cache import (
     FacilityCache,
     shared_cache,
 )
+from nilecare_clients._cache import Drop as CacheDrop
 from nilecare_clients._client import AsyncBaseServiceClient, BaseServiceClient
 from nilecare_clients._config import ServiceConfig
 from nilecare_clients._endpoint import (
@@ -40,6 +41,7 @@ from nilecare_clients._errors import (
     NileCareError,
     NotFoundError,
 )
+from nilecare_clients._facility_events import event_drop
 from nilecare_clients._http import httpx
 from nilecare_clients.models.common import Page
 from nilecare_clients.models.facility import (
@@ -107,23 +109,18 @@ class Drop(enum.Enum):
     def from_answer(self) -> bool:
         return self in (Drop.ANSWERED_FACILITY, Drop.ANSWERED_DEPARTMENTS)
 
-    def keys(self, ident: str) -> Callable[[Hashable], bool]:
-        """The cache keys this drop removes for ``ident`` (a pure predicate)."""
+    def for_id(self, ident: str) -> CacheDrop:
+        """What this drop removes for ``ident``, as data every replica can apply."""
         if self in (Drop.FACILITY, Drop.ANSWERED_FACILITY):
-            return lambda key: (
-                isinstance(key, tuple) and (key[0] == "facilities" or key[1:2] == (ident,))
-            )
+            return CacheDrop(facilities=(ident,), lists=True)
         if self is Drop.FACILITY_RECORD:
-            return lambda key: (
-                key == ("facility", ident)
-                or (isinstance(key, tuple) and key[:1] == ("facilities",))
-            )
+            return CacheDrop(keys=(("facility", ident),), lists=True)
         prefix = {
             Drop.SETTINGS: "settings",
             Drop.DEPARTMENT: "department",
             Drop.ANSWERED_DEPARTMENTS: "departments",
         }[self]
-        return lambda key: key == (prefix, ident)
+        return CacheDrop(keys=((prefix, ident),))
 
 
 def _period(name: str, period: object) -> str:
@@ -315,6 +312,15 @@ class _FacilityCacheOwner:
             self._cache = cache
         elif cache:
             policy = cache_policy or CachePolicy()
+            if config.cache_redis_url is not None and policy.redis_url is None:
+                # NILECARE_FACILITY_CACHE_REDIS_URL: the shared tier, unless the policy names one.
+                policy = policy.model_copy(
+                    update={
+                        "redis_url": config.cache_redis_url,
+                        "redis_namespace": policy.redis_namespace or config.cache_redis_namespace,
+                    }
+                )
+                cache_policy = policy if cache_policy is not None else None
             shared = shared_cache(config.name, policy, config.retry.clock)
             if cache_policy is not None and shared.policy != policy:
                 # The first client of a service fixes the shared cache's policy (per service
@@ -371,7 +377,7 @@ class _FacilityCacheOwner:
                 ident = str(next(iter(bound.path_params.values())))
             else:
                 continue
-            self._cache.invalidate_where(drop.keys(ident))
+            self._cache.drop(drop.for_id(ident))
 
     def invalidate(self, facility_id: str | None = None) -> None:
         """Forget one facility (its record, departments, settings, and every list), or all."""
@@ -380,9 +386,18 @@ class _FacilityCacheOwner:
         if self._cache is None:
             return
         if facility_id is None:
-            self._cache.clear()
+            self._cache.drop(CacheDrop(everything=True))
         else:
-            self._cache.invalidate_where(Drop.FACILITY.keys(facility_id))
+            self._cache.drop(Drop.FACILITY.for_id(facility_id))
+
+    def _apply_event(self, payload: Any) -> bool:
+        """Drop what one ``facility-events`` message changes; False if its type is ignored."""
+        _, drop = event_drop(payload)
+        if self._cache is not None:
+            self._cache.count_event(drop is not None)
+            if drop is not None:
+                self._cache.drop(drop)
+        return drop is not None
 
     def cache_stats(self) -> CacheStats:
         """Hits, misses, stale serves, coalesced waits, negative hits, evictions and size."""
@@ -504,6 +519,16 @@ class FacilityServiceClient(_FacilityCacheOwner, BaseServiceClient):
                 failures.append(error)
         if failures:
             raise failures[0]
+
+    def apply_event(self, payload: Any) -> bool:
+        """Apply a ``facility-events`` message (as consumed from the topic, dict or JSON).
+
+        Drops exactly the entries it changes, here, in Redis and in every replica, so writes
+        made outside this library do not leave replicas stale. Returns False (and counts it)
+        for an event type this library ignores; a malformed message raises
+        ``InvalidRequestError``.
+        """
+        return self._apply_event(payload)
 
     def create_facility(
         self, body: FacilityCreate | Mapping[str, Any], idempotency_key: str | None = None
@@ -771,6 +796,16 @@ class AsyncFacilityServiceClient(_FacilityCacheOwner, AsyncBaseServiceClient):
         failures = [error for error in outcomes if error is not None]
         if failures:
             raise failures[0]
+
+    async def apply_event(self, payload: Any) -> bool:
+        """Apply a ``facility-events`` message (as consumed from the topic, dict or JSON).
+
+        Drops exactly the entries it changes, here, in Redis and in every replica, so writes
+        made outside this library do not leave replicas stale. Returns False (and counts it)
+        for an event type this library ignores; a malformed message raises
+        ``InvalidRequestError``.
+        """
+        return await asyncio.to_thread(self._apply_event, payload)
 
     async def create_facility(
         self, body: FacilityCreate | Mapping[str, Any], idempotency_key: str | None = None

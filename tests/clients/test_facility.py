@@ -528,7 +528,7 @@ async def test_each_method_sends_the_contract_request_and_returns_a_typed_value(
 
 
 def test_every_public_method_has_a_case() -> None:
-    """The table covers every public Facility method; preload, invalidate and cache_stats are proven in the caching tests."""
+    """The table covers every public Facility method; preload, invalidate, cache_stats and apply_event are proven in the caching tests."""
     from nilecare_clients import FacilityServiceClient
 
     covered = {c.method for c in CASES}
@@ -536,4 +536,5 @@ def test_every_public_method_has_a_case() -> None:
         "preload",
         "invalidate",
         "cache_stats",
+        "apply_event",
     }

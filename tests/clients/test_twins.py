@@ -55,6 +55,9 @@ INTENDED = {
     ("FacilityServiceClient", "_lookup"): (
         "a fresh answer reaches aget_or_load as a coroutine (an inner `async def`)"
     ),
+    ("FacilityServiceClient", "apply_event"): (
+        "async runs the Redis round trips in a worker thread, off the event loop"
+    ),
     ("BaseServiceClient", "__init__"): (
         "async binds a pool it built to the event loop of its first call; sync has no loop"
     ),

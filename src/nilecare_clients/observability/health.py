@@ -38,6 +38,14 @@ def dependencies_health() -> dict[str, Any]:
             "hit_ratio": round(stats.hits / lookups, 4) if lookups else None,
             "stale_serves": stats.stale_serves,
         }
+        tier = cache.tier_stats()
+        if tier is not None:  # the shared Redis tier: its breaker state, never its URL
+            services[name]["cache"]["shared_tier"] = {
+                "state": tier.state,
+                "listening": tier.connected,
+                "hits": tier.hits,
+                "errors": tier.errors,
+            }
     degraded = any(s.get("breaker_state") == OPEN for s in services.values())
     return {"status": "degraded" if degraded else "ok", "services": services}
 
