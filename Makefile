@@ -22,11 +22,13 @@ demo: $(STAMP)
 	$(BIN)/python -m nilecare_clients demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples
-	$(BIN)/ruff format --check src
+	$(BIN)/ruff check src tests examples bench
+	$(BIN)/ruff format --check src tests examples bench
 
+# tests/, examples/ and bench/ are checked per directory (several have their own conftest.py).
 typecheck: $(STAMP)
 	$(BIN)/mypy src
+	MYPY=$(BIN)/mypy .ci/typecheck_tests.sh
 
 unit: $(STAMP) redis-server
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -177,7 +177,7 @@ def per_call_async(spec: Result) -> Result:
 
 # -- row 2: cache hit ------------------------------------------------------------------------
 def cache_hit(spec: Result) -> Result:
-    n = spec["calls"]
+    n: int = spec["calls"]
     cached = FacilityServiceClient(config=config(spec, name="facility"), cache=FacilityCache())
     uncached = FacilityServiceClient(config=config(spec, name="facility"), cache=False)
     cached.get_facility(FACILITY_ID)  # fills the cache: every timed call is a hit
@@ -219,7 +219,7 @@ def _percentiles(samples: list[int]) -> Result:
 
 
 def fail_fast(spec: Result) -> Result:
-    n = spec["calls"]
+    n: int = spec["calls"]
     policy = {
         "retry": RetryPolicy(max_attempts=1),
         "breaker": BreakerPolicy(consecutive_failures=1, reset_timeout=3600),

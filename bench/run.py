@@ -129,7 +129,7 @@ def main() -> None:
         )
         if note:
             print(f"bench: {note}")
-        per_call = {
+        per_call: dict[str, dict[str, Any]] = {
             "raw_sync": {"variant": "per_call_sync", "kind": "raw", "calls": calls},
             "naive_sync": {"variant": "per_call_sync", "kind": "naive", "calls": calls},
             "lib_sync": {"variant": "per_call_sync", "kind": "lib", "calls": calls},
@@ -141,7 +141,7 @@ def main() -> None:
         for name, spec in per_call.items():
             spec.setdefault("calls", calls // 2 if "16" in name else calls)
             spec.update(warmup=300, base_url=base, core=client_core)
-        others = {
+        others: dict[str, dict[str, Any]] = {
             "cache_hit": {
                 "variant": "cache_hit",
                 "calls": 20_000 if quick else 200_000,

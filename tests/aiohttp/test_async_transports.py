@@ -27,6 +27,7 @@ from nilecare_clients import (
     ConfigurationError,
     OutcomeUnknownError,
     ServiceConfig,
+    ServiceError,
     ServiceTimeoutError,
     ServiceUnavailableError,
     ServiceUnreachableError,
@@ -154,7 +155,7 @@ def connection_key() -> Any:
     ],
 )
 def test_aiohttp_failures_are_judged_by_their_cause(
-    cause: BaseException, expected: type[Exception], sent: bool
+    cause: BaseException, expected: type[ServiceError], sent: bool
 ) -> None:
     """A reset after the body, named ConnectTimeout by the adapter, still counts as sent."""
     error, unhealthy = classify(adapter_error(httpx.ConnectTimeout, cause))

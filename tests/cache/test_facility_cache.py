@@ -23,7 +23,11 @@ from nilecare_clients import (
 from nilecare_clients._cache import CachePolicy, FacilityCache
 from support import FakeClock
 
-WHERE = {"service": "facility", "method": "GET", "path_template": "/api/v1/facilities/{id}"}
+WHERE: dict[str, Any] = {
+    "service": "facility",
+    "method": "GET",
+    "path_template": "/api/v1/facilities/{id}",
+}
 
 
 def cache(clock: FakeClock, **policy: Any) -> FacilityCache:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -61,7 +61,7 @@ def test_second_replica_is_served_from_redis(
     assert (got["name"], got["from_cache"], got["stale"]) == ("Omdurman Teaching", True, False)
     assert reads(fake) == 1
     assert b.call({"op": "stats"})["cache"]["shared_hits"] == 1
-    keys = [k.decode() for k in redis_server.client.keys("*")]
+    keys = [k.decode() for k in cast("list[bytes]", redis_server.client.keys("*"))]
     assert keys == [f"nilecare:facility-cache:v1:billing:facility:facility:{record['facilityId']}"]
 
 
@@ -191,7 +191,9 @@ def test_namespaces_never_see_each_other(
     billing.call({"op": "get", "id": record["facilityId"]})
     assert pharmacy.call({"op": "get", "id": record["facilityId"]})["from_cache"] is False
     assert reads(fake) == 2
-    namespaces = {k.decode().split(":")[3] for k in redis_server.client.keys("*")}
+    namespaces = {
+        k.decode().split(":")[3] for k in cast("list[bytes]", redis_server.client.keys("*"))
+    }
     assert namespaces == {"billing", "pharmacy"}
     billing.call({"op": "update", "id": record["facilityId"], "name": "Renamed"})
     time.sleep(0.1)

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -51,7 +51,10 @@ def make(kind: str, url: str, **changes: Any) -> Any:
 
 
 async def close(client: Any) -> None:
-    await call(client.close() if isinstance(client, BaseServiceClient) else client.aclose())
+    if isinstance(client, BaseServiceClient):
+        client.close()
+    else:
+        await client.aclose()
 
 
 def get(client: Any, **kwargs: Any) -> Any:
@@ -82,7 +85,7 @@ async def test_every_path_after_close_raises_client_closed(
     await close(copy)  # closing a copy closes nothing
     await call(get(client))
     await close(client)
-    attempts = [
+    attempts: list[Callable[[], Any]] = [
         lambda: get(client),
         lambda: get(copy),
         lambda: client.health_check(),

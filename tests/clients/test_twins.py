@@ -91,7 +91,8 @@ class _Syncify(ast.NodeTransformer):
         return ast.FunctionDef(**fields)
 
     def visit_Await(self, node: ast.Await) -> ast.AST:
-        return self.visit(node.value)
+        visited: ast.AST = self.visit(node.value)
+        return visited
 
     def visit_AsyncFor(self, node: ast.AsyncFor) -> ast.AST:
         self.generic_visit(node)
@@ -134,8 +135,8 @@ def _without_docstring(node: ast.FunctionDef) -> str:
 
 
 @functools.cache
-def _pairs() -> list[tuple[str, str, ast.FunctionDef, ast.AST]]:
-    out = []
+def _pairs() -> list[tuple[str, str, ast.FunctionDef, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    out: list[tuple[str, str, ast.FunctionDef, ast.FunctionDef | ast.AsyncFunctionDef]] = []
     for module, sync_name, async_name in PAIRS:
         sync = _methods(module, sync_name)
         twin = _methods(module, async_name)

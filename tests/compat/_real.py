@@ -365,6 +365,7 @@ class Compat:
         else:
             if error is not None:
                 raise error
+            assert returns is not None
             assert isinstance(result, returns), f"{method}: expected {returns}, got {result!r}"
             outcome = _describe(result)
         assert len(sent) == requests, f"{method}: {len(sent)} requests on the wire: {sent}"

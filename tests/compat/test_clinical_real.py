@@ -7,6 +7,7 @@ typed value, or the precise typed error, with the number of requests the retry p
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from compat._real import Compat
 from nilecare_clients import (
@@ -54,7 +55,7 @@ async def test_get_patient(compat: Compat) -> None:
     """A seeded patient comes back as a Patient; unknown and other-organisation ids raise
     NotFoundError, each in one request."""
     client = compat.clinical()
-    kw = {
+    kw: dict[str, Any] = {
         "route": "GET /api/v1/patients/{id}",
         "ref": "contract I1, I2",
         "upstream": "Works. Add `metadata` to success bodies (contract §1.4)",
@@ -78,7 +79,11 @@ async def test_get_patient(compat: Compat) -> None:
 async def test_patient_exists(compat: Compat) -> None:
     """True for a seeded patient, False only on a 404."""
     client = compat.clinical()
-    kw = {"route": "GET /api/v1/patients/{id}", "ref": "contract I21", "upstream": "Works"}
+    kw: dict[str, Any] = {
+        "route": "GET /api/v1/patients/{id}",
+        "ref": "contract I21",
+        "upstream": "Works",
+    }
     found = await compat.check(
         client, "patient_exists", lambda c: c.patient_exists(P1), returns=bool, requests=1, **kw
     )
@@ -97,7 +102,11 @@ async def test_patient_exists(compat: Compat) -> None:
 async def test_list_patients(compat: Compat) -> None:
     """The default sort answers 500 (retried: a GET) and raises ServerError; sort=email works."""
     client = compat.clinical()
-    kw = {"route": "GET /api/v1/patients", "ref": "contract I13", "upstream": DEFAULT_SORT}
+    kw: dict[str, Any] = {
+        "route": "GET /api/v1/patients",
+        "ref": "contract I13",
+        "upstream": DEFAULT_SORT,
+    }
     await compat.check(
         client,
         "list_patients",
@@ -431,7 +440,7 @@ async def test_medications(compat: Compat) -> None:
         ref="contract I11",
         upstream="Placeholder handler answers 200 `data: null`: implement the lookup (404 if none)",
     )
-    list_kw = {
+    list_kw: dict[str, Any] = {
         "route": "GET /api/v1/medications",
         "ref": "contract I13",
         "upstream": "Placeholder handler always returns an empty list; the strict query schema "

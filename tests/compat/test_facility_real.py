@@ -8,6 +8,7 @@ stale, and 403s never open the breaker.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from compat._real import Compat
 from nilecare_clients import (
@@ -48,7 +49,11 @@ async def test_list_facilities(compat: Compat) -> None:
     """Both seeded facilities as Facility rows (UUID facility_id, integer row_id); the second
     identical call is answered from the cache."""
     client = compat.facility()
-    kw = {"route": "GET /api/v1/facilities", "ref": "contract I3, I4, I29", "upstream": WORKS}
+    kw: dict[str, Any] = {
+        "route": "GET /api/v1/facilities",
+        "ref": "contract I3, I4, I29",
+        "upstream": WORKS,
+    }
     page = await compat.check(
         client, "list_facilities", lambda c: c.list_facilities(), returns=Page, requests=1, **kw
     )
@@ -81,7 +86,11 @@ async def test_facility_by_id_is_forbidden_and_never_cached(compat: Compat) -> N
     """GET /facilities/{id} answers 403 to every caller (contract I21): PermissionDeniedError each time,
     one request each (never remembered), and six in a row leave the breaker closed."""
     client = compat.facility()
-    kw = {"route": "GET /api/v1/facilities/{id}", "ref": "contract I21", "upstream": ACCESS_CHECK}
+    kw: dict[str, Any] = {
+        "route": "GET /api/v1/facilities/{id}",
+        "ref": "contract I21",
+        "upstream": ACCESS_CHECK,
+    }
     for method in ("get_facility", "lookup_facility", "get_facility", "lookup_facility"):
         await compat.check(
             client,
@@ -115,7 +124,11 @@ async def test_facility_by_id_is_forbidden_and_never_cached(compat: Compat) -> N
 async def test_unknown_facility_is_not_found(compat: Compat) -> None:
     """An unknown id answers 404: NotFoundError / False, remembered briefly (negative cache)."""
     client = compat.facility()
-    kw = {"route": "GET /api/v1/facilities/{id}", "ref": "contract I21", "upstream": ACCESS_CHECK}
+    kw: dict[str, Any] = {
+        "route": "GET /api/v1/facilities/{id}",
+        "ref": "contract I21",
+        "upstream": ACCESS_CHECK,
+    }
     await compat.check(
         client,
         "get_facility",
@@ -229,7 +242,11 @@ async def test_create_update_delete_facility(compat: Compat) -> None:
 async def test_facility_settings(compat: Compat) -> None:
     """Settings are read (then cached) and updated; the update drops the cached copy."""
     client = compat.facility()
-    kw = {"route": "GET /api/v1/settings/facility/{id}", "ref": "contract §3.6", "upstream": WORKS}
+    kw: dict[str, Any] = {
+        "route": "GET /api/v1/settings/facility/{id}",
+        "ref": "contract §3.6",
+        "upstream": WORKS,
+    }
     settings = await compat.check(
         client,
         "get_facility_settings",
@@ -273,7 +290,11 @@ async def test_facility_settings(compat: Compat) -> None:
 async def test_departments(compat: Compat) -> None:
     """A department by id (cached 10 min), created and updated; writes drop cached departments."""
     client = compat.facility()
-    kw = {"route": "GET /api/v1/departments/{id}", "ref": "contract I3", "upstream": WORKS}
+    kw: dict[str, Any] = {
+        "route": "GET /api/v1/departments/{id}",
+        "ref": "contract I3",
+        "upstream": WORKS,
+    }
     department = await compat.check(
         client,
         "get_department",
@@ -403,7 +424,11 @@ async def test_beds(compat: Compat) -> None:
         upstream="Works, but the copy may be 60 s old: invalidate `bed:{id}` on bed writes",
     )
     assert (bed.bed_id, bed.ward_id, bed.bed_number) == (BED_STATUS, W_ICU, "ICU-04")
-    kw = {"route": "PUT /api/v1/beds/{id}/status", "ref": "contract I17, I20", "upstream": WORKS}
+    kw: dict[str, Any] = {
+        "route": "PUT /api/v1/beds/{id}/status",
+        "ref": "contract I17, I20",
+        "upstream": WORKS,
+    }
     for target in (BedStatus.CLEANING, BedStatus.AVAILABLE):
         changed = await compat.check(
             client,

@@ -100,7 +100,7 @@ def test_secret_not_in_repr_or_validation_errors() -> None:
     cfg = ServiceConfig(name="clinical", base_url="http://x", api_key=SecretStr("hunter2-key"))
     assert "hunter2-key" not in repr(cfg) and "hunter2-key" not in str(cfg.model_dump())
     with pytest.raises(ValueError) as info:
-        ServiceConfig(name="clinical", base_url="http://x", api_key=12345)  # type: ignore[arg-type]
+        ServiceConfig(name="clinical", base_url="http://x", api_key=12345)
     assert "12345" not in str(info.value)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from email.utils import format_datetime
+from typing import Any
 
 import pytest
 
@@ -166,7 +167,7 @@ def test_error_from_response_keeps_body_out_of_the_message() -> None:
 
 def test_retry_after_read_only_for_429_and_503() -> None:
     """Retry-After is honoured on 429/503 and ignored on other statuses."""
-    kwargs = dict(
+    kwargs: dict[str, Any] = dict(
         content=b"", service="s", method="GET", path_template="/x", correlation_id=None, now_epoch=0
     )
     assert (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ def events() -> Iterator[list[dict[str, Any]]]:
     previous = structlog.get_config()
     seen: list[dict[str, Any]] = []
 
-    def keep(_: Any, method: str, event_dict: dict[str, Any]) -> Any:
+    def keep(_: Any, method: str, event_dict: MutableMapping[str, Any]) -> Any:
         seen.append(dict(event_dict, level=method))
         raise structlog.DropEvent
 

@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel, SecretStr
 from structlog.testing import capture_logs
 
-from nilecare_clients import NileCareError, ServiceConfig
+from nilecare_clients import NileCareError, ResponseValidationError, ServiceConfig, ServiceError
 from nilecare_clients.testing import set_testing
 from support import call
 
@@ -70,7 +70,8 @@ async def test_phi_and_secrets_stay_out_of_logs_errors_and_reprs(
             assert secret not in text
     assert logs, "the call must have logged something"
     if status >= 400:
-        assert error is not None and getattr(error, "body", b"") and NAME.encode() in error.body
+        assert isinstance(error, ServiceError | ResponseValidationError)
+        assert error.body and NAME.encode() in error.body
 
 
 def test_httpx_request_log_loses_its_query(caplog: pytest.LogCaptureFixture) -> None:

@@ -29,7 +29,12 @@ from nilecare_clients._decisions import (
     proves_not_processed,
 )
 
-WHERE = {"service": "clinical", "method": "POST", "path_template": "/p", "correlation_id": "c"}
+WHERE: dict[str, Any] = {
+    "service": "clinical",
+    "method": "POST",
+    "path_template": "/p",
+    "correlation_id": "c",
+}
 
 
 def error(cls: type[ServiceError] = ServiceUnavailableError, **kwargs: Any) -> ServiceError:

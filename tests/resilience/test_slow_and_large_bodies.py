@@ -115,7 +115,7 @@ async def make(kind: str) -> Any:
     made: list[Any] = []
 
     def factory(url: str, **changes: Any) -> Any:
-        extra = {} if kind == "sync" else {"async_transport": kind}
+        extra: dict[str, Any] = {} if kind == "sync" else {"async_transport": kind}
         config = ServiceConfig(
             name="things", base_url=url, retry={"max_attempts": 1}, **extra, **changes
         )
