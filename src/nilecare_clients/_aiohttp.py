@@ -94,6 +94,8 @@ class AiohttpServiceTransport(AiohttpTransport):
         body = request.content if isinstance(request.stream, httpx.ByteStream) else None
         if body is None:
             body = await request.aread()
+        failure: httpx.TransportError | None = None
+        unwritable = False
         try:
             async with session.request(
                 request.method,
@@ -109,17 +111,16 @@ class AiohttpServiceTransport(AiohttpTransport):
             ) as answer:
                 content = await self._read(answer)
         except aiohttp.ClientError as exc:
-            # Re-raised as the httpx class httpx's own transport would raise (httpx-aiohttp
-            # would call a reset after the body a ConnectTimeout), the aiohttp failure kept
-            # as its cause for map_transport_error to judge.
-            error, cause = aiohttp_failure_as_httpx(exc, request)
-            raise error from cause
+            # Raised below as the httpx class httpx's own transport would raise (httpx-aiohttp
+            # would call a reset after the body a ConnectTimeout), outside this block so that
+            # aiohttp's exception, whose message holds the URL with its query, is not chained.
+            failure = aiohttp_failure_as_httpx(exc, request)
         except (ValueError, UnicodeError):
             # aiohttp refused to write the request (a header it forbids): nothing was sent.
             # Its message may quote the header, so it is raised below, off the chain.
             unwritable = True
-        else:
-            unwritable = False
+        if failure is not None:
+            raise failure
         if unwritable:
             raise httpx.LocalProtocolError("request could not be written", request=request)
         extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}

@@ -159,11 +159,11 @@ def map_transport_error(
     that acted on the request, so a write is not repeated on it. Over aiohttp the failure is
     judged by aiohttp's exception on the cause chain (see ``_aiohttp_failures``).
     """
-    failure: BaseException = exc
-    cause = _aiohttp_cause(exc)
-    if cause is not None:
-        failure = cause
-        row = next((r[2:] for r in _aiohttp_failures() if isinstance(cause, r[0])), None)
+    failure: type[BaseException] = type(exc)
+    kind = _aiohttp_kind(exc)
+    if kind is not None:
+        failure = kind
+        row = next((r[2:] for r in _aiohttp_failures() if issubclass(kind, r[0])), None)
     else:
         row = next((r[1:] for r in _TRANSPORT_FAILURES if isinstance(exc, r[0])), None)
     cls, detail, sent, unhealthy = row or (ServiceUnavailableError, "transport failure", True, True)
@@ -172,42 +172,48 @@ def map_transport_error(
         method=method,
         path_template=path_template,
         correlation_id=correlation_id,
-        detail=f"{detail} ({type(failure).__name__})",
+        detail=f"{detail} ({failure.__name__})",
         request_sent=sent,
     )
     return error, unhealthy
 
 
-def aiohttp_failure_as_httpx(
-    exc: BaseException, request: httpx.Request
-) -> tuple[httpx.TransportError, BaseException]:
-    """``(httpx error, aiohttp cause)``: what httpx's own transport raises for that failure.
+def aiohttp_failure_as_httpx(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
+    """What httpx's own transport raises for that aiohttp failure, safe to put on a chain.
 
-    Over aiohttp, the request phase re-raises this (``from`` the cause) instead of the
-    adapter's name, so code that reads httpx names (``health_check``, ``except
-    httpx.ConnectError``) sees what the default transport would have shown.
+    Over aiohttp, the request phase raises this instead of the adapter's name, so code that
+    reads httpx names (``health_check``, ``except httpx.ConnectError``) sees what the default
+    transport would have shown. aiohttp's own messages hold the full URL (a patient search's
+    name in its query), so the error carries only the failure's class (``aiohttp_failure``,
+    which ``map_transport_error`` judges) and is raised with no aiohttp exception behind it.
     """
-    cause = exc if _is_aiohttp(exc) else (_aiohttp_cause(exc) or exc)
+    kind = type(exc) if _is_aiohttp(exc) else (_aiohttp_kind(exc) or type(exc))
     httpx_cls = next(
-        (r[1] for r in _aiohttp_failures() if isinstance(cause, r[0])), httpx.TransportError
+        (r[1] for r in _aiohttp_failures() if issubclass(kind, r[0])), httpx.TransportError
     )
-    return httpx_cls(str(cause) or type(cause).__name__, request=request), cause
+    error = httpx_cls(kind.__name__, request=request)
+    error.aiohttp_failure = kind  # type: ignore[attr-defined]
+    return error
 
 
 def _is_aiohttp(exc: BaseException) -> bool:
     return type(exc).__module__.startswith("aiohttp.")
 
 
-def _aiohttp_cause(exc: BaseException) -> BaseException | None:
-    """The outermost aiohttp exception behind ``exc`` (``__cause__``, then ``__context__``).
+def _aiohttp_kind(exc: BaseException) -> type[BaseException] | None:
+    """The aiohttp failure class behind ``exc``: recorded on it by the aiohttp transport, or
+    the outermost aiohttp exception on its chain (``__cause__``, then ``__context__``).
 
     Found by module name, so the default transport never imports aiohttp.
     """
     seen: set[int] = set()
-    current: BaseException | None = exc.__cause__ or exc.__context__
+    current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if _is_aiohttp(current):
-            return current
+        recorded = getattr(current, "aiohttp_failure", None)
+        if isinstance(recorded, type) and issubclass(recorded, BaseException):
+            return recorded
+        if current is not exc and _is_aiohttp(current):
+            return type(current)
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return None
