@@ -74,6 +74,7 @@ from nilecare_clients._transport import (
 __all__ = ["AsyncBaseServiceClient", "BaseServiceClient", "HealthStatus"]
 
 T = TypeVar("T")
+_Invalid = TypeVar("_Invalid", bound=ResponseValidationError)
 _WRITE_METHODS = frozenset({"POST", "PATCH"})
 # The breaker hears one verdict per logical call (settle), not one per attempt: a call that
 # succeeds on its second attempt is a success, so 30 % transient errors that retries absorb do
@@ -436,24 +437,7 @@ class _ClientCore:
         call.verdict = _Verdict.HEALTHY  # the service answered; the answer is the fault
         self._attempted(call, attempt, status, "ResponseTooLargeError", started)
         reason = f"body over max_response_bytes ({self.config.max_response_bytes})"
-        emit(
-            "warning",
-            "nilecare_clients.invalid_response",
-            service=self.service,
-            method=call.method,
-            route=call.route,
-            status=status,
-            correlation_id=call.correlation_id,
-            reason=reason,
-        )
-        return ResponseTooLargeError(
-            service=self.service,
-            method=call.method,
-            path_template=call.route,
-            status_code=status,
-            correlation_id=call.correlation_id,
-            reason=reason,
-        )
+        return self._invalid(call, status, reason, [], None, ResponseTooLargeError)
 
     def past_deadline(self, call: _Call) -> bool:
         return self.retry.clock() >= call.deadline
@@ -600,8 +584,14 @@ class _ClientCore:
             )
 
     def _invalid(
-        self, call: _Call, status: int, reason: str, errors: list[dict[str, Any]], content: bytes
-    ) -> ResponseValidationError:
+        self,
+        call: _Call,
+        status: int,
+        reason: str,
+        errors: list[dict[str, Any]],
+        content: bytes | None,
+        cls: type[_Invalid] = ResponseValidationError,  # type: ignore[assignment]
+    ) -> _Invalid:
         emit(
             "warning",
             "nilecare_clients.invalid_response",
@@ -612,7 +602,7 @@ class _ClientCore:
             correlation_id=call.correlation_id,
             reason=reason,
         )
-        return ResponseValidationError(
+        return cls(
             service=self.service,
             method=call.method,
             path_template=call.route,
