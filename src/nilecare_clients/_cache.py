@@ -689,6 +689,13 @@ class FacilityCache:
         with self._lock:
             self._inflight.clear()
 
+    def after_fork(self) -> None:
+        """In a forked child: forget the parent's loads in flight, and give the shared tier
+        its own connections and listener (``_state`` calls this, locks already re-made)."""
+        self.forget_in_flight()
+        if self._tier is not None:
+            self._tier.after_fork()
+
     def count_event(self, applied: bool) -> None:
         """Count one ``facility-events`` message: applied, or ignored (an unknown type)."""
         self._count("events_applied" if applied else "events_ignored", ("event",))

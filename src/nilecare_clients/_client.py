@@ -442,6 +442,19 @@ class _ClientCore:
     def past_deadline(self, call: _Call) -> bool:
         return self.retry.clock() >= call.deadline
 
+    def token_late(self, call: _Call) -> ServiceTimeoutError:
+        """The token provider used up the call's deadline: nothing was sent, and it says
+        nothing about the service (no breaker verdict)."""
+        call.outcome = "ServiceTimeoutError"
+        return ServiceTimeoutError(
+            service=self.service,
+            method=call.method,
+            path_template=call.route,
+            correlation_id=call.correlation_id,
+            detail="deadline exceeded while getting the token",
+            request_sent=False,
+        )
+
     def deadline_exceeded(
         self, call: _Call, phase: str, attempt: int, started: float
     ) -> ServiceError:
@@ -747,14 +760,18 @@ def _new_config(config: ServiceConfig, changes: Mapping[str, Any]) -> ServiceCon
 
 
 class _Lifecycle:
-    """Closed or not, and the event loop an async client is bound to; shared with copies."""
+    """Closed or not, the event loop an async client is bound to, and the HTTP client of this
+    process (rebuilt in a forked child when it was built here); shared with copies."""
 
-    __slots__ = ("bind_loop", "closed", "loop")
+    __slots__ = ("bind_loop", "closed", "generation", "http", "loop", "rebuildable")
 
-    def __init__(self, bind_loop: bool) -> None:
+    def __init__(self, bind_loop: bool, rebuildable: bool) -> None:
         self.closed = False
         self.bind_loop = bind_loop
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.rebuildable = rebuildable
+        self.generation = _state.process.generation
+        self.http: httpx.Client | httpx.AsyncClient | None = None
 
 
 class _ClientBase:
@@ -764,6 +781,8 @@ class _ClientBase:
     _owns_http: bool
     _life: _Lifecycle
     _http: httpx.Client | httpx.AsyncClient
+    #: The process generation ``_http`` belongs to (``_state.process``; bumped by a fork).
+    _generation: int
     #: ``with_options`` copies: closing one closes nothing (its parent owns the connections).
     _is_copy = False
     #: Subclasses whose calls touch patient data set this: each call emits an audit event.
@@ -802,15 +821,52 @@ class _ClientBase:
                 raise wrong_event_loop(self._core.service)
 
     def _ensure_open(self) -> None:
-        """Refuse use after ``close()``/``aclose()`` with a typed error that says what to do."""
+        """Refuse use after ``close()``/``aclose()`` with a typed error that says what to do.
+
+        Also the first thing every call does in a process forked after this client was built
+        (``_after_fork``), so a child never sends on its parent's sockets.
+        """
+        if self._generation != _state.process.generation:
+            self._after_fork()
         if self._life.closed or self._http.is_closed:
             raise ClientClosedError(
                 f"the {self._core.service!r} client is closed: create a new client (a "
                 "with_options copy shares its parent's connections and closes with it)"
             )
 
+    def _after_fork(self) -> None:
+        """In a forked child: the first object of a lifecycle (the client or a copy) to be
+        used rebuilds the transport from the config and abandons the parent's (see
+        ``_state``); every copy then adopts the new one. An async client's pool is no longer
+        bound to the parent's loop. An injected ``http_client`` or transport is left as it is.
+        """
+        generation = _state.process.generation
+        life = self._life
+        with _state.lock:
+            if life.generation != generation:
+                life.generation = generation
+                life.loop = None
+                if life.rebuildable and life.http is not None:
+                    _state.abandon(life.http)
+                    life.http = self._rebuild_transport()
+            http = life.http or self._http
+        if http is not self._http:
+            self._http = http
+            self._adopt_http(http, built_here=True)
+        self._generation = generation
+
+    def _rebuild_transport(self) -> httpx.Client | httpx.AsyncClient:
+        """A new HTTP client (pool, transport) from this client's config, as the constructor
+        builds it: the one place a transport is rebuilt (after a fork)."""
+        config = self._core.config
+        if isinstance(self, AsyncBaseServiceClient):
+            return build_async_client(config, None)
+        return build_sync_client(config, None)
+
     def _adopt_http(self, http: httpx.Client | httpx.AsyncClient, built_here: bool) -> None:
         """A client built here sends our fixed headers itself, once set (see ``bind_http``)."""
+        self._generation = self._life.generation
+        self._life.http = http
         if built_here:
             static = self._core.static_headers
             for name in _CLIENT_DEFAULT_HEADERS:
@@ -885,12 +941,16 @@ class BaseServiceClient(_ClientBase):
             raise InvalidRequestError("pass http_client or transport, not both")
         self._core = _ClientCore(config, audited=self._audited)
         self._owns_http = http_client is None
-        self._life = _Lifecycle(bind_loop=False)
+        self._life = _Lifecycle(
+            bind_loop=False, rebuildable=http_client is None and transport is None
+        )
         self._http: httpx.Client = http_client or build_sync_client(config, transport)
         self._adopt_http(self._http, built_here=http_client is None)
 
     def close(self) -> None:
         """Close the connections; later calls (and calls on copies) raise ClientClosedError."""
+        if self._generation != _state.process.generation:
+            self._after_fork()  # never close the parent's pool from a forked child
         if not self._is_copy:
             self._life.closed = True
         if self._owns_http:
@@ -991,8 +1051,17 @@ class BaseServiceClient(_ClientBase):
             except ServiceError as failed:
                 error = failed  # decide() says no to what no retry can help (is_final)
 
-    def _token(self) -> str | None:
-        provider = self._core.token_provider
+    def _token(self, call: _Call) -> str | None:
+        """The provider's token for this attempt, within the call's deadline.
+
+        An async provider (async client) is cancelled when the deadline passes. A blocking
+        one cannot be interrupted from its own thread (running it in another would leave it
+        running past the call), so the deadline is checked when it returns. Either way a late
+        token fails the call with ``ServiceTimeoutError`` (nothing sent, no breaker verdict);
+        a provider that may block should bound its own wait.
+        """
+        core = self._core
+        provider = core.token_provider
         if provider is None:
             return None
         token = provider()
@@ -1000,12 +1069,14 @@ class BaseServiceClient(_ClientBase):
             if inspect.iscoroutine(token):
                 token.close()
             raise InvalidRequestError("token_provider is async: use the async client")
+        if core.past_deadline(call):
+            raise core.token_late(call)
         return checked_token(token, "the token_provider's token")
 
     def _attempt(self, call: _Call, attempt: int) -> Any:
         core = self._core
         core.admit(call)
-        token = self._token()
+        token = self._token(call)
         if not core.bulkhead.acquire(core.bulkhead_wait(call)):
             raise core.bulkhead_full(call)
         started = time.perf_counter()
@@ -1070,12 +1141,15 @@ class AsyncBaseServiceClient(_ClientBase):
         self._owns_http = http_client is None
         # A pool built here belongs to the loop of its first call; an injected client or
         # transport is the caller's to manage.
-        self._life = _Lifecycle(bind_loop=http_client is None and transport is None)
+        built = http_client is None and transport is None
+        self._life = _Lifecycle(bind_loop=built, rebuildable=built)
         self._http: httpx.AsyncClient = http_client or build_async_client(config, transport)
         self._adopt_http(self._http, built_here=http_client is None)
 
     async def aclose(self) -> None:
         """Close the connections; later calls (and calls on copies) raise ClientClosedError."""
+        if self._generation != _state.process.generation:
+            self._after_fork()  # never close the parent's pool from a forked child
         if not self._is_copy:
             self._life.closed = True
         if self._owns_http:
@@ -1176,20 +1250,38 @@ class AsyncBaseServiceClient(_ClientBase):
             except ServiceError as failed:
                 error = failed  # decide() says no to what no retry can help (is_final)
 
-    async def _token(self) -> str | None:
-        provider = self._core.token_provider
+    async def _token(self, call: _Call) -> str | None:
+        """The provider's token for this attempt, within the call's deadline.
+
+        An async provider (async client) is cancelled when the deadline passes. A blocking
+        one cannot be interrupted from its own thread (running it in another would leave it
+        running past the call), so the deadline is checked when it returns. Either way a late
+        token fails the call with ``ServiceTimeoutError`` (nothing sent, no breaker verdict);
+        a provider that may block should bound its own wait.
+        """
+        core = self._core
+        provider = core.token_provider
         if provider is None:
             return None
-        token = provider()
-        if inspect.isawaitable(token):
-            token = await token
+        timer = asyncio.timeout(max(0.0, call.deadline - core.retry.clock()))
+        try:
+            async with timer:
+                token = provider()
+                if inspect.isawaitable(token):
+                    token = await token
+        except TimeoutError:
+            if not timer.expired():
+                raise  # the provider's own TimeoutError, not our deadline
+            raise core.token_late(call) from None
+        if core.past_deadline(call):
+            raise core.token_late(call)
         return checked_token(token, "the token_provider's token")
 
     async def _attempt(self, call: _Call, attempt: int) -> Any:
         core = self._core
         core.admit(call)
         # No coroutine for what needs no waiting: no token provider, a free bulkhead slot.
-        token = await self._token() if core.token_provider is not None else None
+        token = await self._token(call) if core.token_provider is not None else None
         if not core.bulkhead.try_acquire() and not await core.bulkhead.acquire_async(
             core.bulkhead_wait(call)
         ):

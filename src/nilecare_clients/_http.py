@@ -25,6 +25,8 @@ from contextvars import ContextVar
 
 import httpx as httpx  # the seam: re-exported on purpose
 
+from nilecare_clients import _state
+
 __all__ = ["HTTP_LOGGER_NAME", "httpx", "install_log_filter", "name_route"]
 
 #: The logger the HTTP package logs its request lines on (its top-level package name).
@@ -61,6 +63,7 @@ def _safe_url(arg: object, named: tuple[httpx.URL, str, str] | None) -> object:
 
 
 _install_lock = threading.Lock()
+_state.lock_reinit_at_fork(_install_lock)
 _installed: list[logging.Filter] = []
 
 

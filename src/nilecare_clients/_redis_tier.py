@@ -36,6 +36,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from nilecare_clients import _state
 from nilecare_clients._cache import Drop, shared_key
 from nilecare_clients._errors import ConfigurationError
 from nilecare_clients._log import emit
@@ -533,6 +534,32 @@ class RedisTier:
         while not self._connected and time.monotonic() < end:
             time.sleep(0.005)
         return self._connected
+
+    def after_fork(self) -> None:
+        """In a forked child: new connections, a new origin, a new listener.
+
+        The parent's connections are ``_state.abandon``ed: their descriptors released here,
+        nothing written on them, no finaliser run. A new origin, because drops
+        carry their sender's origin and each replica ignores its own: a child keeping its
+        parent's would ignore every drop the parent publishes. The listener thread did not
+        survive the fork. Locks are re-made here (the parent's threads may have held them).
+        """
+        self._origin = uuid.uuid4().hex
+        self._breaker.lock = threading.Lock()
+        self._counts_lock = threading.Lock()
+        self._async_lock = threading.Lock()
+        for inherited in (self._sync, *self._async.values()):
+            _state.abandon(inherited)
+        self._async = weakref.WeakKeyDictionary()
+        self._sync = self._client(redis.Redis)
+        self._connected = False
+        if self._closed.is_set():
+            return
+        self._closed = threading.Event()
+        self._listener = threading.Thread(
+            target=self._listen, name=f"nilecare-redis-drops-{self.service}", daemon=True
+        )
+        self._listener.start()
 
     def close(self) -> None:
         self._closed.set()

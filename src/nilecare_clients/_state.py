@@ -21,17 +21,30 @@ Fork safety: a pre-fork server (gunicorn ``--preload``, ``multiprocessing``) for
 whose other threads are gone. Whatever they held is reset in the child
 (``os.register_at_fork``): the lock is re-initialised, every bulkhead count, breaker and retry
 budget is reset in place (clients built before the fork hold these objects), single-flight
-loads are forgotten (their leaders live in the parent), spare correlation ids are dropped (so
-the child never repeats the parent's), and the HTTP pools of clients built here, whose sockets
-the parent still uses, are replaced (an injected ``http_client`` is the caller's to rebuild).
-Locks inside those objects are re-initialised with CPython's ``_at_fork_reinit``, as the
-standard library's ``logging`` and ``concurrent.futures`` do for theirs.
+loads are forgotten (their leaders live in the parent), each Redis cache tier gets new
+connections, a new origin and a new listener, and spare correlation ids are dropped (so the
+child never repeats the parent's). Locks inside those objects are re-initialised with
+CPython's ``_at_fork_reinit``, as the standard library's ``logging`` and
+``concurrent.futures`` do for theirs; module locks elsewhere register through ``on_fork``.
+
+HTTP pools hold sockets the parent still uses, so a child must never send on them. The hook
+only bumps ``process.generation`` (no I/O, nothing built in the child that may never call);
+each client compares it on its next call and rebuilds its transport from its config
+(``_client._ClientBase._rebuild_transport``). The parent's transport is handed to
+``abandon``: never closed in the child (closing takes the transport's own locks, which a
+parent thread may hold, and an async close needs the parent's event loop), its sockets' file
+descriptors released without a byte sent, and the object kept so that no finaliser of it runs
+in the child. An injected ``http_client`` or transport is the caller's to rebuild.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
+import socket
 import threading
+import types
 import weakref
 from collections import deque
 from collections.abc import Callable
@@ -45,11 +58,14 @@ if TYPE_CHECKING:
 __all__ = [
     "Observers",
     "Settings",
+    "abandon",
     "caches",
     "correlation_ids",
     "lock",
+    "lock_reinit_at_fork",
     "observers",
     "on_fork",
+    "process",
     "reset",
     "routes",
     "services",
@@ -91,8 +107,16 @@ class Settings:
     structlog_binding: Any = None  # ``_log``: the logger assembled for one structlog config
 
 
+@dataclass(slots=True)
+class Process:
+    """Which process generation this is: bumped in every forked child, never reset."""
+
+    generation: int = 0
+
+
 observers = Observers()
 settings = Settings()
+process = Process()
 
 # Objects that must act in a forked child (an HTTP client built here, an aiohttp transport),
 # with what to do. Weak: a client that is gone needs nothing.
@@ -103,6 +127,11 @@ def on_fork(obj: Any, action: Callable[[Any], None]) -> None:
     """Run ``action(obj)`` in a forked child, as long as ``obj`` is alive."""
     with lock:
         _fork_actions[obj] = action
+
+
+def lock_reinit_at_fork(module_lock: Any) -> None:
+    """Re-initialise a module's own lock in a forked child (a parent thread may hold it)."""
+    on_fork(module_lock, lambda held: held._at_fork_reinit())
 
 
 def reset() -> None:
@@ -142,8 +171,74 @@ def _reinit_locks(obj: Any, depth: int = 1) -> None:
             _reinit_locks(member, depth - 1)
 
 
+# The parent's transports, kept (unused) in a child: see the module docstring.
+_abandoned: list[Any] = []
+# What ``abandon`` walks into: the HTTP stack's objects and plain containers, never modules,
+# functions, classes or event loops (which would lead to everything else in the process).
+_WALKED_MODULES = (
+    "builtins",
+    "collections",
+    "ssl",
+    "socket",
+    "asyncio",
+    "selectors",
+    "nilecare_clients",
+    "httpx",
+    "httpcore",
+    "h11",
+    "anyio",
+    "aiohttp",
+    "httpx_aiohttp",
+    "urllib3",
+    "redis",
+)
+_NOT_WALKED = (
+    type,
+    types.ModuleType,
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodType,
+    types.FrameType,
+    types.CodeType,
+    types.CellType,
+    str,
+    bytes,
+    bytearray,
+)
+
+
+def abandon(transport: Any, limit: int = 20_000) -> None:
+    """Retire a transport inherited from the parent process (call only in a forked child).
+
+    Closes the file descriptor of every socket reachable from it (``socket.close`` sends
+    nothing: the parent's connection stays open, only the child's reference goes) and keeps
+    the object, so that no finaliser (an "unclosed session" report, a close that would
+    write) ever runs for it here. Walks at most ``limit`` objects.
+    """
+    import asyncio
+
+    _abandoned.append(transport)
+    seen: set[int] = set()
+    stack: list[Any] = [transport]
+    while stack and len(seen) < limit:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, socket.socket):
+            with contextlib.suppress(OSError):
+                obj.close()
+            continue
+        if isinstance(obj, (*_NOT_WALKED, asyncio.AbstractEventLoop)):
+            continue
+        if not type(obj).__module__.startswith(_WALKED_MODULES):
+            continue
+        stack.extend(gc.get_referents(obj))
+
+
 def _after_fork_in_child() -> None:
     lock._at_fork_reinit()  # type: ignore[attr-defined]
+    process.generation += 1
     correlation_ids.clear()
     for state in list(services.values()):
         for part in (state.bulkhead, state.breaker, state.budget):
@@ -151,7 +246,7 @@ def _after_fork_in_child() -> None:
             part.reset()
     for cache in list(caches.values()):
         _reinit_locks(cache)
-        cache.forget_in_flight()
+        cache.after_fork()
     for obj, action in list(_fork_actions.items()):
         action(obj)
 

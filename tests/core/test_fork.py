@@ -1,17 +1,30 @@
-"""A process forked while a call is in flight starts with fresh state and can call (sync)."""
+"""A process forked while a call is in flight starts with fresh state and its own sockets.
+
+Real ``os.fork()`` against a real loopback server, for the sync client and both async
+transports: the parent has an idle keep-alive connection in one client's pool and a slow call
+in flight on another client of the same service (``max_in_flight=1``, so that call holds the
+service's only bulkhead slot), while a third thread holds the registry lock. The child reports
+by exit code only (it never returns into pytest); the parent counts connections.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import pytest
 
-from nilecare_clients import BaseServiceClient, ServiceConfig, _state
+from nilecare_clients import AsyncBaseServiceClient, BaseServiceClient, ServiceConfig, _state
 from scripted_server import Action, scripted_server
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+
+# Child exit codes: what went wrong, for the parent's assertion message.
+OK, CALL_FAILED, BULKHEAD_NOT_RESET, LOCK_STUCK, CHILD_HUNG = 0, 1, 2, 3, -1
 
 
 def _wait_child(pid: int, timeout: float = 20.0) -> int:
@@ -23,47 +36,124 @@ def _wait_child(pid: int, timeout: float = 20.0) -> int:
         time.sleep(0.02)
     os.kill(pid, 9)
     os.waitpid(pid, 0)
-    return -1
+    return CHILD_HUNG
 
 
-def test_child_forked_during_an_in_flight_call_can_call() -> None:
-    """With max_in_flight=1 and a call in flight (lock held too), the child's call succeeds."""
+def _get(client: Any) -> Any:
+    return client._request("GET", "/api/v1/patients", response_model=None, envelope_key=None)
+
+
+class _Loop:
+    """An event loop in a thread of the parent, as a pre-fork app's warm-up might leave."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def submit(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+        self.loop.close()
+
+
+@pytest.mark.parametrize("kind", ["sync", "httpx", "aiohttp"])
+def test_child_forked_during_an_in_flight_call_has_fresh_state_and_own_sockets(kind: str) -> None:
+    """The child's bulkhead is empty (max_in_flight=1, the parent's call in flight), the lock
+    another thread held is free, and its call succeeds on a new connection: 3 connections in
+    all (the parent's idle one, the parent's busy one, the child's), and the parent's idle
+    connection still serves the parent afterwards."""
     with scripted_server() as server:
-        server.script(Action(delay=2.0))
+        server.script(Action(), Action(delay=2.0))  # the parent's first call, then the slow one
+        extra: dict[str, Any] = {} if kind == "sync" else {"async_transport": kind}
         config = ServiceConfig(
-            name="clinical", base_url=server.url, max_in_flight=1, pool_timeout=0.5
+            name="clinical",
+            base_url=server.url,
+            max_in_flight=1,
+            pool_timeout=0.5,
+            retry={"max_attempts": 1},
+            **extra,
         )
-        with BaseServiceClient(config=config) as client:
-            slow = threading.Thread(
-                target=client._request,
-                args=("GET", "/api/v1/patients"),
-                kwargs={"response_model": None, "envelope_key": None},
-            )
+        cls: Callable[..., Any] = BaseServiceClient if kind == "sync" else AsyncBaseServiceClient
+        idle, busy = cls(config=config), cls(config=config)
+        loop = _Loop() if kind != "sync" else None
+        slow: Any
+        if loop is None:
+            _get(idle)  # leaves an idle keep-alive connection in idle's pool
+            slow = threading.Thread(target=_get, args=(busy,))
             slow.start()
-            while server.count() < 1:
-                time.sleep(0.01)
-            assert client._core.bulkhead.in_flight == 1
+        else:
+            loop.submit(_get(idle)).result(timeout=5)
+            slow = loop.submit(_get(busy))
+        assert server.wait_for_requests(2)
+        assert idle._core.bulkhead.in_flight == 1
 
-            def hold_lock() -> None:
-                with _state.lock:
-                    time.sleep(1)
+        def hold_lock() -> None:
+            with _state.lock:
+                time.sleep(1)
 
-            holder = threading.Thread(target=hold_lock)
-            holder.start()  # a registry lock held by another thread at fork time
-            time.sleep(0.05)
-            pid = os.fork()
-            if pid == 0:  # the child: report by exit code only, never return into pytest
-                code = 3
-                try:
-                    client._request(
-                        "GET", "/api/v1/patients", response_model=None, envelope_key=None
-                    )
-                    with _state.lock:
-                        code = 0
-                except BaseException:
-                    code = 1
-                finally:
-                    os._exit(code)
-            assert _wait_child(pid) == 0
+        holder = threading.Thread(target=hold_lock)
+        holder.start()  # the registry lock, held by another thread at fork time
+        time.sleep(0.05)
+        pid = os.fork()
+        if pid == 0:  # the child
+            code = CALL_FAILED
+            try:
+                if idle._core.bulkhead.in_flight != 0:
+                    code = BULKHEAD_NOT_RESET
+                elif kind == "sync":
+                    _get(idle)
+                    idle.close()
+                    code = OK
+                else:
+
+                    async def in_child() -> None:
+                        await _get(idle)
+                        await idle.aclose()
+
+                    asyncio.run(in_child())
+                    code = OK
+                if code == OK and not _state.lock.acquire(timeout=1):
+                    code = LOCK_STUCK
+            except BaseException:
+                code = CALL_FAILED
+            finally:
+                os._exit(code)
+        assert _wait_child(pid) == OK
+        assert server.count() == 3 and server.connections == 3  # the child dialled its own
+        if loop is None:
             slow.join()
-            holder.join()
+            _get(idle)
+            idle.close()
+            busy.close()
+        else:
+            slow.result(timeout=5)
+            loop.submit(_get(idle)).result(timeout=5)
+            loop.submit(idle.aclose()).result(timeout=5)
+            loop.submit(busy.aclose()).result(timeout=5)
+            loop.stop()
+        holder.join()
+        assert server.count() == 4 and server.connections == 3  # the parent's idle one reused
+
+
+def test_a_copy_adopts_the_transport_its_parent_rebuilt_after_fork() -> None:
+    """A with_options copy and its parent share one pool in the child, as in the parent."""
+    with scripted_server() as server:
+        client = BaseServiceClient(config=ServiceConfig(name="clinical", base_url=server.url))
+        copy = client.with_options(read_timeout=3.0)
+        _get(client)
+        pid = os.fork()
+        if pid == 0:
+            code = CALL_FAILED
+            try:
+                _get(copy)
+                _get(client)
+                code = OK if client._http is copy._http and client._http is not None else 4
+            finally:
+                os._exit(code)
+        assert _wait_child(pid) == OK
+        assert server.connections == 2  # the parent's, then one for the child's two calls
+        client.close()

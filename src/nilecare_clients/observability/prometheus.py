@@ -20,7 +20,7 @@ import weakref
 from collections.abc import Iterator
 from typing import Any
 
-from nilecare_clients import _hooks
+from nilecare_clients import _hooks, _state
 from nilecare_clients._hooks import (
     CacheEvent,
     CallCompleted,
@@ -68,6 +68,7 @@ class _BreakerCollector(Collector):
 # The metrics registered per registry and prefix, so that a second PrometheusMetrics() for the
 # same registry shares them instead of failing with "Duplicated timeseries".
 _lock = threading.Lock()
+_state.lock_reinit_at_fork(_lock)
 _registered: weakref.WeakKeyDictionary[CollectorRegistry, dict[str, dict[str, Any]]] = (
     weakref.WeakKeyDictionary()
 )
