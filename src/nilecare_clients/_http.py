@@ -15,11 +15,18 @@ The client names the template of each request it builds with ``name_route()``; t
 matches it by the identity of the URL object httpx logs, so a stale name never rewrites
 another request. URLs it does not know (other code's requests on the same logger) lose their
 query string.
+
+Below it, httpcore logs a DEBUG trace of every step, with ``repr()`` of each step's values:
+the response headers (a ``Location`` or ``Content-Location`` names a patient id) and the
+message of a failure (h11's refusal of a header quotes the header, a token). A second filter,
+on each of httpcore's loggers, keeps those records by allow-list: the step's name, the host
+and port of a connect, and the class of a failure; nothing else.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from contextvars import ContextVar
 
@@ -27,7 +34,7 @@ import httpx as httpx  # the seam: re-exported on purpose
 
 from nilecare_clients import _state
 
-__all__ = ["HTTP_LOGGER_NAME", "httpx", "install_log_filter", "name_route"]
+__all__ = ["HTTP_LOGGER_NAME", "TRACE_LOGGER_NAMES", "httpx", "install_log_filter", "name_route"]
 
 #: The logger the HTTP package logs its request lines on (its top-level package name).
 HTTP_LOGGER_NAME = httpx.__name__.partition(".")[0]
@@ -62,17 +69,46 @@ def _safe_url(arg: object, named: tuple[httpx.URL, str, str] | None) -> object:
     return arg.copy_with(query=None) if arg.query else arg
 
 
+#: httpcore's loggers (a logger's filters see only the records made on it, not its children's).
+TRACE_LOGGER_NAMES = tuple(
+    f"httpcore.{part}" for part in ("connection", "http11", "http2", "proxy", "socks")
+)
+_STEP = re.compile(r"[A-Za-z0-9_.]+")
+_CONNECT = re.compile(r" host='[A-Za-z0-9_.:-]{1,253}' port=\d{1,5}")
+_FAILURE = re.compile(r" exception=([A-Za-z_][A-Za-z0-9_]{0,100})\(")
+
+
+class _TraceAllowList(logging.Filter):
+    """Rewrites httpcore's trace records to the allowed facts (see the module docstring)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        step = _STEP.match(text)
+        kept = step.group(0) if step else "trace"
+        connect = _CONNECT.search(text)
+        if connect is not None:
+            kept += connect.group(0)
+        failure = _FAILURE.search(text)
+        if failure is not None:
+            kept += f" exception={failure.group(1)}"
+        record.msg, record.args = kept, ()
+        return True
+
+
 _install_lock = threading.Lock()
 _state.lock_reinit_at_fork(_install_lock)
 _installed: list[logging.Filter] = []
 
 
 def install_log_filter() -> None:
-    """Put the filter on the HTTP package's logger once (idempotent, cheap after the first)."""
+    """Put the filters on the HTTP package's loggers once (idempotent, cheap after the first)."""
     if _installed:
         return
     with _install_lock:
         if not _installed:
             log_filter = _RouteTemplateInHttpLogs()
             logging.getLogger(HTTP_LOGGER_NAME).addFilter(log_filter)
+            trace_filter = _TraceAllowList()
+            for name in TRACE_LOGGER_NAMES:
+                logging.getLogger(name).addFilter(trace_filter)
             _installed.append(log_filter)
