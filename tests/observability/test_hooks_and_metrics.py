@@ -223,6 +223,32 @@ def test_breaker_gauge_exists_from_the_first_client_without_a_transition(
     assert registry.get_sample_value("nilecare_client_breaker_state", {"service": "clinical"}) == 0
 
 
+def test_breaker_gauge_reads_at_scrape_a_state_reached_before_the_metrics(
+    config: ServiceConfig,
+) -> None:
+    """A breaker that opened before PrometheusMetrics existed reads 2 at the first scrape; after
+    reset_state() (as after a restart) the forgotten service has no series, and the next
+    client's service reads 0 from its first call."""
+    from nilecare_clients.testing import reset_state
+
+    fake = FakeClinicalService()
+    client = clinical("sync", fake, config)
+    fake.faults.outage()
+    with set_testing(attempts=1):
+        for _ in range(5):
+            with pytest.raises(ServiceError):
+                client.get_patients_count()
+    registry = CollectorRegistry()
+    PrometheusMetrics(registry)
+    labels = {"service": "clinical"}
+    assert registry.get_sample_value("nilecare_client_breaker_state", labels) == 2
+    reset_state()
+    assert registry.get_sample_value("nilecare_client_breaker_state", labels) is None
+    healthy = FakeClinicalService()
+    assert clinical("sync", healthy, config).get_patients_count() >= 0
+    assert registry.get_sample_value("nilecare_client_breaker_state", labels) == 0
+
+
 def test_building_the_metrics_twice_is_harmless() -> None:
     """A second PrometheusMetrics() on one registry shares the first one's metrics instead of
     failing with "Duplicated timeseries"; another prefix gets its own."""
