@@ -18,7 +18,13 @@ from typing import Any
 
 import pytest
 
-from nilecare_clients import AsyncBaseServiceClient, BaseServiceClient, ServiceConfig, _state
+from nilecare_clients import (
+    AsyncBaseServiceClient,
+    BaseServiceClient,
+    ServiceConfig,
+    ServiceUnreachableError,
+    _state,
+)
 from scripted_server import Action, scripted_server
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
@@ -157,3 +163,34 @@ def test_a_copy_adopts_the_transport_its_parent_rebuilt_after_fork() -> None:
         assert _wait_child(pid) == OK
         assert server.connections == 2  # the parent's, then one for the child's two calls
         client.close()
+
+
+def test_child_starts_with_a_closed_breaker_a_full_budget_and_its_own_ids() -> None:
+    """The parent's open breaker, spent retry budget and spare correlation ids stay behind: the
+    child's breaker is closed, and its correlation ids are none of the parent's spare ones."""
+    from nilecare_clients._correlation import new_correlation_id
+    from scripted_server import free_port
+
+    config = ServiceConfig(
+        name="clinical",
+        base_url=f"http://127.0.0.1:{free_port()}",  # refused: every call fails
+        retry={"max_attempts": 1},
+        breaker={"consecutive_failures": 1},
+    )
+    client = BaseServiceClient(config=config)
+    with pytest.raises(ServiceUnreachableError):
+        _get(client)
+    assert client.breaker_state == "open"
+    new_correlation_id()  # draws a batch: the rest are spare
+    spare = set(_state.correlation_ids)
+    pid = os.fork()
+    if pid == 0:
+        code = CALL_FAILED
+        try:
+            fresh = client.breaker_state == "closed" and not _state.correlation_ids
+            code = OK if fresh and new_correlation_id() not in spare else CALL_FAILED
+        finally:
+            os._exit(code)
+    assert _wait_child(pid) == OK
+    assert client.breaker_state == "open"  # the parent's own state is untouched
+    client.close()
