@@ -167,7 +167,15 @@ def clinical() -> FakeClinicalService:
                 "providerId": DOCTOR_USER,
                 "encounterType": "outpatient",
                 "startDate": _ago(30),
+                "endDate": _ago(30 - 40 / 1440),
                 "chiefComplaint": "Headache and dizziness",
+                "diagnosis": ["I10 Essential hypertension"],
+                "treatmentPlan": "Start amlodipine 5mg daily",
+                "vitalSigns": {
+                    "bloodPressure": {"systolic": 160, "diastolic": 100},
+                    "heartRate": 82,
+                    "temperature": 98.4,  # the fake validates Fahrenheit; the seed row says 36.9
+                },
                 "status": "completed",
             },
             {
@@ -177,6 +185,10 @@ def clinical() -> FakeClinicalService:
                 "encounterType": "outpatient",
                 "startDate": _ago(2),
                 "chiefComplaint": "Blood pressure follow-up",
+                "vitalSigns": {
+                    "bloodPressure": {"systolic": 138, "diastolic": 88},
+                    "heartRate": 76,
+                },
                 "status": "in-progress",
             },
             {
@@ -185,7 +197,10 @@ def clinical() -> FakeClinicalService:
                 "providerId": "44444444-4444-4444-8444-000000000002",
                 "encounterType": "emergency",
                 "startDate": _ago(10),
+                "endDate": _ago(9),
                 "chiefComplaint": "Hyperglycaemia",
+                "diagnosis": ["E11.65 Type 2 diabetes with hyperglycemia"],
+                "treatmentPlan": "Insulin sliding scale; discharge on metformin",
                 "status": "completed",
             },
         ],
@@ -216,7 +231,18 @@ def facility() -> FakeFacilityService:
                 "name": "Khartoum Teaching Hospital",
                 "type": "hospital",
                 "address": address,
-                "contact": {"phone": "+249123456789", "email": "info@kth.sd"},
+                "contact": {
+                    "phone": "+249123456789",
+                    "email": "info@kth.sd",
+                    "website": "https://kth.sd",
+                },
+                "capacity": {
+                    "totalBeds": 200,
+                    "icuBeds": 20,
+                    "emergencyBeds": 30,
+                    "operatingRooms": 8,
+                },
+                "services": ["Emergency", "Surgery", "Internal Medicine", "Pediatrics"],
             },
             {
                 "facilityId": f2,
@@ -231,6 +257,8 @@ def facility() -> FakeFacilityService:
                     "zipCode": "11112",
                 },
                 "contact": {"phone": "+249155000100", "email": "info@omdclinic.sd"},
+                "capacity": {"totalBeds": 12, "icuBeds": 0, "emergencyBeds": 2},
+                "services": ["Primary Care", "Pediatrics"],
             },
         ],
         departments=[

@@ -19,9 +19,12 @@ from typing import Any
 import httpx
 
 from compat import _fake
+from compat._shape import Shape, body_shape, differences
+from compat._shape import load as recorded_bodies
 from compat._table import (
     AGREES,
     ARROW,
+    BODY,
     DIFFERS,
     Observation,
     known_differences,
@@ -84,6 +87,18 @@ class WireLog:
     """Every request that reached the wire: ``(method, path, status)``; status None if none."""
 
     entries: list[tuple[str, str, int | None]] = field(default_factory=list)
+    #: The body shape of each answer in ``entries`` (None where there was no answer).
+    shapes: list[Shape | None] = field(default_factory=list)
+
+    def add(self, request: httpx.Request, response: httpx.Response | None, raw: bytes) -> None:
+        status = None if response is None else response.status_code
+        self.entries.append((request.method, request.url.path, status))
+        shape = None
+        if response is not None:
+            copy = httpx.Response(status or 0, headers=response.headers, content=raw)
+            copy.read()
+            shape = body_shape(copy)
+        self.shapes.append(shape)
 
     def since(self, mark: int) -> list[tuple[str, str, int | None]]:
         return self.entries[mark:]
@@ -99,11 +114,15 @@ class CountingTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         try:
             response = self._inner.handle_request(request)
+            raw = _read_raw(response)
+            if raw is None:
+                raw = b"".join(response.iter_raw())
+            response.close()
         except httpx.HTTPError:
-            self._log.entries.append((request.method, request.url.path, None))
+            self._log.add(request, None, b"")
             raise
-        self._log.entries.append((request.method, request.url.path, response.status_code))
-        return response
+        self._log.add(request, response, raw)
+        return _again(response, raw, request)
 
     def close(self) -> None:
         self._inner.close()
@@ -117,14 +136,37 @@ class AsyncCountingTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
             response = await self._inner.handle_async_request(request)
+            raw = _read_raw(response)
+            if raw is None:
+                raw = b"".join([chunk async for chunk in response.aiter_raw()])
+            await response.aclose()
         except httpx.HTTPError:
-            self._log.entries.append((request.method, request.url.path, None))
+            self._log.add(request, None, b"")
             raise
-        self._log.entries.append((request.method, request.url.path, response.status_code))
-        return response
+        self._log.add(request, response, raw)
+        return _again(response, raw, request)
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+def _read_raw(response: httpx.Response) -> bytes | None:
+    """The body of an answer built already read (a fake's), else None: read it from the wire."""
+    try:
+        return response.content
+    except httpx.ResponseNotRead:
+        return None
+
+
+def _again(response: httpx.Response, raw: bytes, request: httpx.Request) -> httpx.Response:
+    """The answer again, its body (as received, still encoded) read once for its shape."""
+    return httpx.Response(
+        response.status_code,
+        headers=response.headers,
+        content=raw,
+        extensions=response.extensions,
+        request=request,
+    )
 
 
 async def settle(value: Any) -> Any:
@@ -164,6 +206,8 @@ class Probe:
     message: str
     outcome: str
     target: str = "real"
+    #: The body shape of the last answer (None when nothing was answered).
+    shape: Shape | None = None
 
     @property
     def observation(self) -> Observation:
@@ -217,8 +261,13 @@ def _outcomes(by_kind: Mapping[str, str]) -> str:
     return " / ".join(f"{k}: {v}" for k, v in sorted(by_kind.items()))
 
 
+def _first_shape(probes: list[Probe]) -> Shape | None:
+    return next((p.shape for p in probes if p.shape is not None), None)
+
+
 def compare(row: Row) -> dict[str, Verdict]:
-    """Per label: does the fake's sequence of observations equal the real one, kind by kind?"""
+    """Per label: does the fake's sequence of observations equal the real one, kind by kind,
+    and do the bodies have the same shape?"""
     verdicts: dict[str, Verdict] = {}
     real, fake = row.on("real"), row.on("fake")
     for label in dict.fromkeys(p.label for p in real):
@@ -228,14 +277,23 @@ def compare(row: Row) -> dict[str, Verdict]:
                 [p.observation for p in real if p.label == label and p.kind == kind],
                 [p.observation for p in fake if p.label == label and p.kind == kind],
             )
-        agrees = all(r == f for r, f in seen.values())
+        real_shape = _first_shape([p for p in real if p.label == label])
+        fake_shape = _first_shape([p for p in fake if p.label == label])
+        body = differences(real_shape or {}, fake_shape or {})
         firsts = {k: f[0] for k, (_, f) in seen.items() if f}
         if not firsts:
-            text = "not reached (the fake pass stopped earlier: see its failing test)"
+            verdicts[label] = Verdict(
+                probe_id(row.service, row.method, label),
+                False,
+                "not reached (the fake pass stopped earlier: see its failing test)",
+            )
+            continue
+        if all(r == f for r, f in seen.values()):
+            text = f"{BODY}{'; '.join(body)}" if body else ""
         else:
             wire = next(iter(firsts.values())).wire
             text = f"{wire}{ARROW}{_outcomes({k: o.outcome for k, o in firsts.items()})}"
-        verdicts[label] = Verdict(probe_id(row.service, row.method, label), agrees, text)
+        verdicts[label] = Verdict(probe_id(row.service, row.method, label), not text, text)
     return verdicts
 
 
@@ -264,6 +322,20 @@ class Recorder:
             for row in self.rows.values()
             for p in row.on(target)
         }
+
+    def bodies(self) -> dict[str, dict[str, Shape]]:
+        """The real and the fake body shape of every probe (``recorded_bodies.json``)."""
+        found: dict[str, dict[str, Shape]] = {}
+        for row in self.rows.values():
+            for label in dict.fromkeys(p.label for p in row.on("real")):
+                shapes = {
+                    target: _first_shape([p for p in row.on(target) if p.label == label])
+                    for target in ("real", "fake")
+                }
+                found[probe_id(row.service, row.method, label)] = {
+                    target: shape for target, shape in shapes.items() if shape is not None
+                }
+        return found
 
     def verdicts(self) -> list[Verdict]:
         return [v for row in self.rows.values() for v in compare(row).values()]
@@ -504,6 +576,7 @@ class Compat:
             error = exc
         sent = log.since(mark)
         statuses = [status for _, _, status in sent]
+        shapes = [shape for shape in log.shapes[mark:] if shape is not None]
         if error is not None:
             outcome = f"raises `{type(error).__name__}`"
             if isinstance(error, OutcomeUnknownError) and error.idempotency_key:
@@ -533,10 +606,11 @@ class Compat:
                 service_message(getattr(error, "body", None)),
                 outcome,
                 self.target,
+                shapes[-1] if shapes else None,
             )
             RECORDER.add(service, method, route, ref, upstream, probe)
             if self.target == "fake" and self.replay:
-                _replay(service, method, label, self.kind, probe.observation)
+                _replay(service, method, label, self.kind, probe.observation, probe.shape)
         return error if error is not None else result
 
     async def aclose(self) -> None:
@@ -547,7 +621,14 @@ class Compat:
                 await client.aclose()
 
 
-def _replay(service: str, method: str, label: str, kind: str, seen: Observation) -> None:
+def _replay(
+    service: str,
+    method: str,
+    label: str,
+    kind: str,
+    seen: Observation,
+    shape: Shape | None = None,
+) -> None:
     """Fail unless the fake saw what the committed table says it should (``make test``)."""
     ident = probe_id(service, method, label)
     expected = recorded(service, method, label, kind)
@@ -556,16 +637,28 @@ def _replay(service: str, method: str, label: str, kind: str, seen: Observation)
             f"{ident} is not in docs/compatibility.md: run make compat against the real services"
         )
     real, fake = expected
+    bodies = recorded_bodies().get(ident, {})
+    body = differences(bodies["real"], shape or {}) if "real" in bodies else []
     listed = ident in known_differences()
     if listed:
-        assert seen != real, (
+        assert seen != real or body, (
             f"{ident} is listed in known_differences.toml but the today fake now reproduces the "
             f"real service ({real}): remove the entry"
         )
         assert seen == fake, f"{ident} ({kind}): the fake saw {seen}; the table recorded {fake}"
+        if "fake" in bodies:
+            drift = differences(bodies["fake"], shape or {})
+            assert not drift, f"{ident} ({kind}): the fake's body changed: {drift}"
     else:
+        hint = (
+            "Fix the fake, or list the difference with its reason in "
+            "tests/compat/known_differences.toml"
+        )
         assert seen == real, (
             f"{ident} ({kind}): the today fake saw {seen}; the real service {real} "
-            "(docs/compatibility.md). Fix the fake, or list the difference with its reason in "
-            "tests/compat/known_differences.toml"
+            f"(docs/compatibility.md). {hint}"
+        )
+        assert not body, (
+            f"{ident} ({kind}): the today fake's body differs from the real one "
+            f"(tests/compat/recorded_bodies.json): {body}. {hint}"
         )

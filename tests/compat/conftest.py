@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from compat._real import ENV_FILE, RECORDER, Compat, Recorder, typed_methods
+from compat._shape import save as save_bodies
 from compat._table import DOC, GENERATED, recorded_probes
 from nilecare_clients import ClinicalServiceClient, FacilityServiceClient
 
@@ -97,6 +98,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     by_hand = current.split(GENERATED)[0] if GENERATED in current else ""
     results = RECORDER.render(upstream_commit=commit, failed=failed, missing=missing)
     DOC.write_text(f"{by_hand}{GENERATED}\n\n{results}\n", encoding="utf-8")
+    save_bodies(RECORDER.bodies())
 
 
 @pytest.fixture(params=RUNS)
