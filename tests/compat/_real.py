@@ -648,7 +648,9 @@ def _replay(
         assert seen == fake, f"{ident} ({kind}): the fake saw {seen}; the table recorded {fake}"
         if "fake" in bodies:
             drift = differences(bodies["fake"], shape or {})
-            assert not drift, f"{ident} ({kind}): the fake's body changed: {drift}"
+            assert not drift, (
+                f"{ident} ({kind}): the fake's answer (body or headers) changed: {drift}"
+            )
     else:
         hint = (
             "Fix the fake, or list the difference with its reason in "
@@ -659,6 +661,6 @@ def _replay(
             f"(docs/compatibility.md). {hint}"
         )
         assert not body, (
-            f"{ident} ({kind}): the today fake's body differs from the real one "
+            f"{ident} ({kind}): the today fake's answer (body or headers) differs from the real one "
             f"(tests/compat/recorded_bodies.json): {body}. {hint}"
         )

@@ -1,4 +1,4 @@
-"""The shape of an answer's body, so the today fakes are measured on envelopes and keys too.
+"""The shape of an answer, so the today fakes are measured on envelopes, keys and headers too.
 
 A shape maps each key path of the JSON body to the JSON types seen there (``data[].email``:
 ``string``); list items are merged. Two shapes agree when they have the same paths and, at each, a common type; ``null`` agrees with any
@@ -23,14 +23,40 @@ Shape = dict[str, list[str]]
 _VALUE_PATHS = frozenset({"success", "error.code"})
 
 
+#: Answer headers a client reads (correlation, retry timing, rate limits, caching, media type),
+#: compared by presence (``content-type`` by media type). The rest (``date``, ``etag``,
+#: security headers ...) is the web framework's, not the service's behaviour.
+_HEADERS = frozenset(
+    {
+        "content-type",
+        "x-request-id",
+        "x-correlation-id",
+        "retry-after",
+        "ratelimit-limit",
+        "ratelimit-remaining",
+        "ratelimit-reset",
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+        "cache-control",
+        "location",
+        "idempotent-replayed",
+    }
+)
+
+
 def body_shape(response: httpx.Response) -> Shape:
-    """The shape of a response whose body has been read (``{"": ["not JSON"]}`` otherwise)."""
+    """The shape of a response whose body has been read, with its ``header:`` entries."""
+    found: dict[str, set[str]] = {}
+    for name in _HEADERS & {key.lower() for key in response.headers}:
+        value = response.headers[name].split(";")[0].strip() if name == "content-type" else ""
+        found[f"header:{name}"] = {f"= {value}" if value else "present"}
     try:
         decoded = response.json()
     except (ValueError, UnicodeDecodeError):
-        return {"": ["not JSON"]} if response.content else {"": ["empty"]}
-    found: dict[str, set[str]] = {}
-    _walk(decoded, "", found)
+        found[""] = {"not JSON" if response.content else "empty"}
+    else:
+        _walk(decoded, "", found)
     return {path: sorted(types) for path, types in sorted(found.items())}
 
 

@@ -24,7 +24,7 @@ KNOWN_DIFFERENCES = Path(__file__).resolve().parent / "known_differences.toml"
 GENERATED = "<!-- Everything below is written by `make compat` (tests/compat): do not edit. -->"
 AGREES = "agrees"
 DIFFERS = "differs: "
-#: A fake cell that differs only in the body: ``differs: body: `data.x` missing``.
+#: A fake cell that differs only in the answer's shape: ``differs: body: `data.x` missing``.
 BODY = "body: "
 ARROW = " → "
 #: How an unlabelled entry of a cell begins (a label never begins so).
