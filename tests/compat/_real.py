@@ -1,8 +1,9 @@
-"""Helpers for the compatibility run against the real NileCare services (``make compat``).
+"""Helpers for the compatibility run: the real NileCare services and the today fakes.
 
 Nothing here knows the library's internals: clients are built from ``ServiceConfig.from_env``
-and a token provider that reads the tokens ``harness/services.sh up`` writes, exactly as a consumer would. The
-only seam is the HTTP transport, wrapped so every request that reaches the wire is counted.
+and a token provider (the tokens ``harness/services.sh up`` writes, or their names for the
+fakes), exactly as a consumer would. The only seam is the HTTP transport, wrapped so every
+request that reaches the wire is counted and the shape of every answer recorded.
 """
 
 from __future__ import annotations
