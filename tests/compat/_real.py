@@ -450,7 +450,11 @@ def _cells(row: Row) -> tuple[str, str, str]:
         else:
             listed = "(listed)" if verdict.listed else "(NOT LISTED)"
             fake.append(f"{prefix}{DIFFERS}{verdict.fake} {listed}")
-    return tuple("<br>".join(c).replace("|", "\\|") for c in (today, library, fake))  # type: ignore[return-value]
+
+    def cell(entries: list[str]) -> str:
+        return "<br>".join(entries).replace("|", "\\|")
+
+    return cell(today), cell(library), cell(fake)
 
 
 RECORDER = Recorder()

@@ -8,9 +8,11 @@ is listed with a reason (and nothing else is), and a drifting fake would fail th
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from compat._real import _replay
+from compat._shape import Shape, body_shape, differences
 from compat._table import (
     Observation,
     known_differences,
@@ -54,3 +56,35 @@ def test_a_fake_that_drifts_fails_the_replay() -> None:
 def test_a_probe_missing_from_the_table_fails_the_replay() -> None:
     with pytest.raises(AssertionError, match="run make compat"):
         _replay("clinical", "no_such_method", "", "sync", Observation("200", "returns `None`"))
+
+
+def _shape_of(body: object, headers: dict[str, str] | None = None) -> Shape:
+    return body_shape(httpx.Response(200, json=body, headers=headers))
+
+
+def test_shapes_compare_keys_types_envelope_and_headers_not_values() -> None:
+    real = _shape_of(
+        {"success": True, "data": [{"id": "a", "email": None, "beds": 4}]},
+        {"ratelimit-limit": "1000", "etag": "x"},
+    )
+    same = _shape_of(
+        {"success": True, "data": [{"id": "b", "email": "x@y.sd", "beds": 7}]},
+        {"ratelimit-limit": "999"},
+    )
+    assert differences(real, same) == []
+    assert differences(real, _shape_of({"success": True, "data": [{"id": "a"}]})) == [
+        "`data[].beds` missing",
+        "`header:ratelimit-limit` missing",
+    ]
+    assert differences(real, _shape_of({"success": False, "data": []}, real_headers())) == [
+        "`data[]` missing",
+        "`success`: = false, not = true",
+    ]
+    assert differences(
+        real,
+        _shape_of({"success": True, "data": [{"id": 1, "beds": "4"}]}, real_headers()),
+    ) == ["`data[].beds`: string, not number", "`data[].id`: number, not string"]
+
+
+def real_headers() -> dict[str, str]:
+    return {"ratelimit-limit": "1000"}
