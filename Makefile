@@ -84,7 +84,8 @@ bench-resilience: $(STAMP)
 bench-async: bench-deps
 	$(BIN)/python bench/async_transports.py
 
-# Proves the clients against the original Clinical and Facility services (not part of `test`):
+# Proves the clients, and the `today` fakes, against the original Clinical and Facility services
+# (not part of `test`, which replays the recorded table against the fakes only):
 # needs NILECARE_SOURCE (a git directory of mohfadul/nilecare); without it, says so and exits 0.
 compat: $(STAMP)
 	PYTHON=$(BIN)/python tests/compat/run_compat.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make compat: boot the original services with tests/compat/harness/services.sh, run tests/compat
-# against them (which writes docs/compatibility.md), and stop them again whatever the result.
+# against them and against the today fakes (which writes docs/compatibility.md and
+# tests/compat/recorded_bodies.json), and stop them again whatever the result.
 #
 # Needs NILECARE_SOURCE (a git directory of mohfadul/nilecare). Without it: one line, exit 0.
 # Env: NILECARE_STATE (default /var/tmp/nilecare-real), PYTHON (default .venv/bin/python),

@@ -411,7 +411,8 @@ async def test_wards(compat: Compat) -> None:
 
 
 async def test_beds(compat: Compat) -> None:
-    """A bed by id, status flips, and /beds/available, which answers 400 (contract I18)."""
+    """A bed by id, status flips (read back stale: contract I19), and /beds/available, which
+    answers 400 (contract I18)."""
     client = compat.facility()
     bed = await compat.check(
         client,
@@ -440,6 +441,21 @@ async def test_beds(compat: Compat) -> None:
             **kw,
         )
         assert (changed.bed_id, changed.bed_status) == (BED_STATUS, target)
+        if target is BedStatus.CLEANING:
+            # The service reads beds by id through a 60 s copy that writes never drop
+            # (contract I19): the bed read back still shows the status it had when copied.
+            stale = await compat.check(
+                client,
+                "get_bed",
+                lambda c: c.get_bed(BED_STATUS),
+                returns=Bed,
+                requests=1,
+                label="right after a status write",
+                route="GET /api/v1/beds/{id}",
+                ref="contract I3, I17, I19",
+                upstream="Works, but the copy may be 60 s old: invalidate `bed:{id}` on bed writes",
+            )
+            assert stale.bed_status == BedStatus.AVAILABLE != changed.bed_status
     await compat.check(
         client,
         "get_available_beds",

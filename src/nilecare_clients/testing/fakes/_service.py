@@ -21,13 +21,13 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 from urllib.parse import parse_qsl
 
 import anyio
@@ -39,6 +39,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from nilecare_clients._errors import ConfigurationError
+from nilecare_clients.testing.fakes._asgi import ABORT_EXTENSION, Message, Receive, Scope, Send
 from nilecare_clients.testing.fakes._envelope import (
     DEFAULT_CODES,
     FakeServiceError,
@@ -50,17 +51,8 @@ from nilecare_clients.testing.fakes._envelope import (
 )
 from nilecare_clients.testing.fakes.faults import FaultRule, Faults
 from nilecare_clients.testing.fakes.journal import HeaderDict, Journal
-
-if TYPE_CHECKING:
-    from nilecare_clients.testing.fakes.transport import FakeTransport
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
-#: The ASGI scope extension through which a server lets the fake reset the connection.
-ABORT_EXTENSION = "nilecare.abort_connection"
+from nilecare_clients.testing.fakes.server import serve
+from nilecare_clients.testing.fakes.transport import FakeTransport
 
 #: The caller organisation and user every fake assumes unless told otherwise.
 DEFAULT_ORGANIZATION_ID = "0b6f3a52-5d1e-4c8e-9a57-3c2f1d7e9b10"
@@ -248,14 +240,10 @@ class FakeService:
 
     def transport(self) -> FakeTransport:
         """An in-process transport for ``httpx.Client`` and ``httpx.AsyncClient`` (no sockets)."""
-        from nilecare_clients.testing.fakes.transport import FakeTransport
-
         return FakeTransport(self)
 
     def serve(self, *, host: str = "127.0.0.1", port: int = 0) -> AbstractContextManager[str]:
         """Serve on loopback with uvicorn in a thread: ``with fake.serve() as base_url: ...``."""
-        from nilecare_clients.testing.fakes.server import serve
-
         return serve(self, host=host, port=port)
 
     def now(self) -> datetime:

@@ -774,6 +774,9 @@ class FakeClinicalService(FakeService):
                 {
                     **{_snake(k): v for k, v in self._copy(e).items()},
                     "organization_id": self._owner.get(e["id"]),
+                    # the storage row's audit columns (the encounter record keeps none)
+                    "created_by": e.get("providerId"),
+                    "updated_by": None,
                 }
                 for e in window
             ]

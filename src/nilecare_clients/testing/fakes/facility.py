@@ -31,8 +31,9 @@ capacity, analytics) answers 403 "You do not have access to this facility" for a
 and answers 400 (contract I18); bed reads by id go through a 60 s ``bed:{id}`` copy that no
 write invalidates, so a bed assigned a moment ago is "not occupied" to ``release``
 (contract I19); the status route takes any status, occupied beds included (contract I20); errors are
-``{success: false, error: {message, code: <status>}}``; no correlation header is echoed and
-``Idempotency-Key`` is ignored.
+``{success: false, error: {message, code: <status>}}``; no correlation header is echoed, every
+answer carries the ``RateLimit-*`` headers of a 1000-per-15-minutes limit (the 429 past it is
+not modelled) and ``Idempotency-Key`` is ignored.
 """
 
 from __future__ import annotations
@@ -109,6 +110,9 @@ SETTINGS_DEFAULTS: Record = {
 SERVER_KEYS = frozenset(
     {"id", "createdBy", "updatedBy", "createdAt", "updatedAt", "status", "bedStatus", "isActive"}
 )
+#: Today's Facility rate limit (express-rate-limit in its entry point): requests per window.
+_RATE_LIMIT = 1000
+_RATE_WINDOW = timedelta(minutes=15)
 _IDENTITY = {
     "facilities": "facilityId",
     "departments": "departmentId",
@@ -136,6 +140,7 @@ class FakeFacilityService(FakeService):
         self._rows: dict[str, int] = {}
         self._history: list[Record] = []
         self._bed_cache: dict[str, tuple[Record, datetime]] = {}  # the today profile's Redis
+        self._rate_window: tuple[datetime, int] | None = None  # the today profile's rate limit
 
     def _row_id(self, table: str) -> int:
         self._rows[table] = self._rows.get(table, 0) + 1
@@ -1199,7 +1204,27 @@ class FakeFacilityService(FakeService):
         return {"success": False, "error": {"message": message, "code": status}}
 
     def _echo_headers(self, request_id: str) -> list[tuple[str, str]]:
-        return [] if self.profile == "today" else super()._echo_headers(request_id)
+        if self.profile != "today":
+            return super()._echo_headers(request_id)
+        return self._rate_limit_headers()
+
+    def _rate_limit_headers(self) -> list[tuple[str, str]]:
+        """Today's Facility counts requests in 15-minute windows (express-rate-limit, 1000 per
+        window) and says so in the standard ``RateLimit-*`` headers; it echoes no correlation id.
+        """
+        now = self.now()
+        with self._lock:
+            start, used = self._rate_window or (now, 0)
+            if now - start >= _RATE_WINDOW:
+                start, used = now, 0
+            used += 1
+            self._rate_window = (start, used)
+        reset = max(0, int((start + _RATE_WINDOW - now).total_seconds()))
+        return [
+            ("ratelimit-limit", str(_RATE_LIMIT)),
+            ("ratelimit-remaining", str(max(0, _RATE_LIMIT - used))),
+            ("ratelimit-reset", str(reset)),
+        ]
 
     def _today_routes(self, contract: list[BaseRoute]) -> list[BaseRoute]:
         api = "/api/v1"

@@ -27,8 +27,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from nilecare_clients.testing.fakes._service import ABORT_EXTENSION, Receive, Scope, Send
-from nilecare_clients.testing.fakes.transport import ASGIApp
+from nilecare_clients.testing.fakes._asgi import ABORT_EXTENSION, ASGIApp, Receive, Scope, Send
 
 
 class _Connections:

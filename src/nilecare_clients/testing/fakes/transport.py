@@ -18,22 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 import anyio
 
 from nilecare_clients._http import httpx
-from nilecare_clients.testing.fakes._service import ABORT_EXTENSION
-
-ASGIApp = Callable[
-    [
-        MutableMapping[str, Any],
-        Callable[[], Awaitable[MutableMapping[str, Any]]],
-        Callable[[MutableMapping[str, Any]], Awaitable[None]],
-    ],
-    Awaitable[None],
-]
+from nilecare_clients.testing.fakes._asgi import ABORT_EXTENSION, ASGIApp
 
 
 class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
