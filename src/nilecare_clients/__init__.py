@@ -13,7 +13,7 @@ import sys
 from nilecare_clients._version import __version__
 
 # Not ``typing.TYPE_CHECKING``: importing typing (and re) would double the cost of this
-# module; type checkers treat any ``TYPE_CHECKING`` name as true. Deleted below: not public.
+# module; type checkers treat any ``TYPE_CHECKING`` name as true. Deleted at the end: not public.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nilecare_clients._cache import CachePolicy, CacheResult, CacheStats, FacilityCache
@@ -59,7 +59,6 @@ if TYPE_CHECKING:
     from nilecare_clients.facility import AsyncFacilityServiceClient, FacilityServiceClient
     from nilecare_clients.middleware import CorrelationIdMiddleware, WSGICorrelationIdMiddleware
 
-del TYPE_CHECKING
 
 # Each public name and the module it lives in (relative to this package); loaded on first use.
 _LAZY: dict[str, tuple[str, ...]] = {
@@ -176,14 +175,18 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """Load the module a public name lives in, on first use (PEP 562)."""
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    importlib.import_module(f"{__name__}.{module}")
-    _publish_loaded()
-    return globals()[name]
+# Hidden from type checkers, which would otherwise accept any attribute (a typo) as
+# ``object``: they see the names through the imports above.
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        """Load the module a public name lives in, on first use (PEP 562)."""
+        module = _HOME.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        importlib.import_module(f"{__name__}.{module}")
+        _publish_loaded()
+        return globals()[name]
 
 
 def __dir__() -> list[str]:
@@ -204,3 +207,6 @@ def _publish_loaded() -> None:
         if getattr(value, "__module__", "").startswith("nilecare_clients._"):
             value.__module__ = __name__
         globals()[name] = value
+
+
+del TYPE_CHECKING

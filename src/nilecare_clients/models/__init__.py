@@ -12,7 +12,7 @@ one of them never pays for the other. Type checkers read the ``TYPE_CHECKING`` i
 import importlib
 
 # Not ``typing.TYPE_CHECKING``: importing typing (and re) would double the cost of this
-# module; type checkers treat any ``TYPE_CHECKING`` name as true. Deleted below: not public.
+# module; type checkers treat any ``TYPE_CHECKING`` name as true. Deleted at the end: not public.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from nilecare_clients.models._base import (
@@ -123,7 +123,6 @@ if TYPE_CHECKING:
         Weekday,
     )
 
-del TYPE_CHECKING
 
 # Each public name and the submodule it lives in; loaded on first use.
 _LAZY: dict[str, tuple[str, ...]] = {
@@ -341,15 +340,22 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """Load the submodule a public name lives in, on first use (PEP 562)."""
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+# Hidden from type checkers, which would otherwise accept any attribute (a typo) as
+# ``object``: they see the names through the imports above.
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> object:
+        """Load the submodule a public name lives in, on first use (PEP 562)."""
+        module = _HOME.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        globals()[name] = value
+        return value
 
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+del TYPE_CHECKING
