@@ -16,7 +16,8 @@ def test_all_is_sorted_and_exact() -> None:
     public = {  # names load on first use (PEP 562): dir(), not vars(), is the surface
         name
         for name in dir(nilecare_clients)
-        if not name.startswith("_") and not isinstance(getattr(nilecare_clients, name), types.ModuleType)
+        if not name.startswith("_")
+        and not isinstance(getattr(nilecare_clients, name), types.ModuleType)
     }
     assert public | {"__version__"} == set(exported)
 
