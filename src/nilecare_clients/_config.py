@@ -126,7 +126,11 @@ class InvalidSettingsError(ConfigurationError):
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(
-        frozen=True, extra="forbid", arbitrary_types_allowed=True, hide_input_in_errors=True
+        frozen=True,
+        extra="forbid",
+        arbitrary_types_allowed=True,
+        hide_input_in_errors=True,
+        defer_build=True,
     )
 
     def __init__(self, **data: Any) -> None:
