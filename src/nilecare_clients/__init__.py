@@ -184,9 +184,9 @@ if not TYPE_CHECKING:
         module = _HOME.get(name)
         if module is None:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        importlib.import_module(f"{__name__}.{module}")
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
         _publish_loaded()
-        return globals()[name]
+        return value
 
 
 def __dir__() -> list[str]:
