@@ -126,11 +126,7 @@ class InvalidSettingsError(ConfigurationError):
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        arbitrary_types_allowed=True,
-        hide_input_in_errors=True,
-        defer_build=True,
+        frozen=True, extra="forbid", arbitrary_types_allowed=True, hide_input_in_errors=True
     )
 
     def __init__(self, **data: Any) -> None:

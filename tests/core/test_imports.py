@@ -173,16 +173,9 @@ def test_every_public_name_loads_nothing_optional_nor_opt_in(extras: bool) -> No
     assert _loaded(report, OPT_IN) == []
 
 
-def test_the_clinical_client_loads_neither_facility_nor_model_validators() -> None:
-    """The Clinical client does not load the Facility side, and its models build on first use."""
-    report = fresh(
-        "from nilecare_clients import ClinicalServiceClient, ServiceConfig\n"
-        "from nilecare_clients.models import Patient\n"
-        "assert not Patient.__pydantic_complete__, 'built at import'\n"
-        "Patient.model_validate({'id': 'p', 'firstName': 'A', 'lastName': 'B', "
-        "'dateOfBirth': '1990-01-01', 'gender': 'female', 'phoneNumber': '+249912345678'})\n"
-        "assert Patient.__pydantic_complete__, 'not built on first use'\n"
-    )
+def test_the_clinical_client_does_not_load_the_facility_side() -> None:
+    """Naming the Clinical client loads its models, not the Facility client, models or cache."""
+    report = fresh("from nilecare_clients import ClinicalServiceClient, ServiceConfig")
     facility_side = (
         "nilecare_clients.facility",
         "nilecare_clients.models.facility",
@@ -248,18 +241,3 @@ def test_unknown_names_fail_as_for_any_module() -> None:
         from nilecare_clients.models import Patients  # type: ignore[attr-defined]  # noqa: F401
     assert set(nilecare_clients.__all__) <= set(dir(nilecare_clients))
     assert set(nilecare_clients.models.__all__) <= set(dir(nilecare_clients.models))
-
-
-def test_every_model_builds() -> None:
-    """Models build their validators on first use: each one builds, so none fails late."""
-    from pydantic import BaseModel
-
-    for name in nilecare_clients.models.__all__:
-        value = getattr(nilecare_clients.models, name)
-        if (
-            isinstance(value, type)
-            and issubclass(value, BaseModel)
-            and not value.__pydantic_generic_metadata__["parameters"]
-        ):
-            value.model_rebuild(force=True)
-            assert value.__pydantic_complete__, name

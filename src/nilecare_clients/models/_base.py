@@ -75,7 +75,6 @@ _BY_NAME_AND_ALIAS: ConfigDict = (
 _COMMON_CONFIG: ConfigDict = ConfigDict(
     alias_generator=to_camel,
     hide_input_in_errors=True,
-    defer_build=True,
     **_BY_NAME_AND_ALIAS,
 )
 
