@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 DEV_CONSTRAINTS := constraints/dev.txt
 # `make test-floors`: a separate venv with every dependency at its declared minimum.
 FLOORS := .venv-floors
-.PHONY: redis-server test-floors demo test lint typecheck unit dist bench-deps bench bench-resilience bench-async compat clean
+.PHONY: redis-server test-floors demo test lint typecheck unit dist bench-deps bench bench-resilience bench-async bench-import compat clean
 
 
 $(STAMP): pyproject.toml $(DEV_CONSTRAINTS)
@@ -83,6 +83,10 @@ bench-resilience: $(STAMP)
 
 bench-async: bench-deps
 	$(BIN)/python bench/async_transports.py
+
+# Row 6 of `make bench` alone: import time vs httpx, with and without the extras (a minute).
+bench-import: $(STAMP)
+	$(BIN)/python bench/imports.py
 
 # Proves the clients, and the `today` fakes, against the original Clinical and Facility services
 # (not part of `test`, which replays the recorded table against the fakes only):

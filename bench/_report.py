@@ -6,6 +6,9 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from imports import note as import_note
+from imports import rows as import_rows
+
 US = 1e6
 PAIRS = {  # variant -> the raw httpx variant it is compared with, in the same round
     "naive_sync": "raw_sync",
@@ -75,7 +78,7 @@ def figures(runs: dict[str, list[Any]], memory: dict[str, Any]) -> dict[str, Any
     return out
 
 
-def table(f: dict[str, Any], imports: dict[str, float]) -> list[str]:
+def table(f: dict[str, Any], imports: dict[str, Any]) -> list[str]:
     rows = [
         "| # | Measure | Variant | Median | Min / max | Ratio | Goal | Met |",
         "|---|---|---|---|---|---|---|---|",
@@ -142,12 +145,7 @@ def table(f: dict[str, Any], imports: dict[str, float]) -> list[str]:
         f"{rss['full_kib'] / 1024:.1f} MiB, end {rss['end_kib'] / 1024:.1f} MiB | "
         f"{rss['evictions']:,} evictions | flat once full | {_mark(flat)} |"
     )
-    lib_import, httpx_import = imports["nilecare_clients"], imports["httpx"]
-    rows.append(
-        f"| 6 | import time | import nilecare_clients (fresh process, median) "
-        f"| {lib_import * 1000:.0f} ms | import httpx alone: {httpx_import * 1000:.0f} ms "
-        f"| {lib_import / httpx_import:.2f}x httpx | | |"
-    )
+    rows += import_rows(imports)
     return rows
 
 
@@ -251,7 +249,7 @@ def chart(f: dict[str, Any], path: Path) -> None:
 def render(
     runs: dict[str, list[Any]],
     memory: dict[str, Any],
-    imports: dict[str, float],
+    imports: dict[str, Any],
     context: dict[str, Any],
     results: Path,
 ) -> str:
@@ -274,8 +272,8 @@ def render(
         "20,000 calls per round, each timed alone; the Min / max column shows p99 "
         "min / max over rounds, and Met uses the worst round. Row 4: the downstream answers "
         "after 20 ms (a slow Facility), counted by the transport. Row 5: httpx.MockTransport "
-        f"stub, default cache size; {f['rss']['seconds']:.0f} s. Row 6: median of fresh "
-        "interpreters.",
+        f"stub, default cache size; {f['rss']['seconds']:.0f} s.",
+        import_note(imports),
         f"Run time {context['seconds']:.0f} s."
         + (" QUICK RUN (small counts)." if context["quick"] else ""),
     ]

@@ -11,7 +11,8 @@ minutes on a two-core machine:
 3. fail-fast time while the breaker is open;
 4. a cold-key stampede: 200 concurrent ``get_facility`` for one id, downstream requests;
 5. RSS while 1,000,000 distinct facility ids go through the bounded cache (stub transport);
-6. ``import nilecare_clients`` time.
+6. ``import nilecare_clients`` (and a client class) time vs ``import httpx``, with and without
+   the optional extras (``bench/imports.py``).
 
 Every variant runs in its own process (``bench/_worker.py``) and the rounds interleave the
 variants, so a neighbour's load hits all of them alike; ratios are taken within a round, then
@@ -30,7 +31,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -63,30 +63,6 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def import_times(runs: int) -> dict[str, float]:
-    """Median seconds to import a module in a fresh interpreter (client core)."""
-    code = (
-        "import os, sys, time; os.sched_setaffinity(0, {%d}); t = time.perf_counter(); "
-        "import %s; print(time.perf_counter() - t)"
-    )
-    out = {}
-    from _servers import cores
-
-    client_core, _ = cores()
-    for module in ("nilecare_clients", "httpx"):
-        samples = []
-        for _ in range(runs):
-            done = subprocess.run(
-                [sys.executable, "-c", code % (client_core, module)],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            samples.append(float(done.stdout))
-        out[module] = statistics.median(samples)
-    return out
-
-
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -112,6 +88,7 @@ def main() -> None:
     require_matplotlib()
     from _report import render
     from _servers import cores, running_server
+    from imports import measure as measure_imports
 
     quick = args.quick
     calls = 400 if quick else 4000
@@ -173,7 +150,7 @@ def main() -> None:
         }
     )
     print("bench: import time ...", flush=True)
-    imports = import_times(3 if quick else 9)
+    imports = measure_imports(3 if quick else 15, client_core)
 
     context = {
         "server": server.name + (f" ({note})" if note else ""),

@@ -31,6 +31,7 @@ import logging
 import sys
 from typing import Any
 
+from nilecare_clients._loggers import AUDIT_LOGGER_NAME, LOGGER_NAME, audit_logger, stdlib_logger
 from nilecare_clients._state import settings
 
 __all__ = [
@@ -43,13 +44,6 @@ __all__ = [
     "stdlib_logger",
 ]
 
-_NAME = "nilecare_clients"
-stdlib_logger = logging.getLogger(_NAME)
-
-#: Access-audit events (``observability.audit``): the core asks this logger whether auditing
-#: is on, and loads the audit module only when an event is to be written.
-AUDIT_LOGGER_NAME = "nilecare_clients.audit"
-audit_logger = logging.getLogger(AUDIT_LOGGER_NAME)
 _LEVELS = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
@@ -95,7 +89,7 @@ class _Bound:
         self.factory = config["logger_factory"]
         self.context_class = config["context_class"]
         # A fresh proxy: the module-level one may have cached a logger of an older config.
-        self.logger = structlog.get_logger(_NAME).bind()
+        self.logger = structlog.get_logger(LOGGER_NAME).bind()
         self.min_level = _native_min_level(structlog, self.logger)
 
     def serves(self, config: dict[str, Any]) -> bool:

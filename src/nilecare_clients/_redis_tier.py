@@ -37,7 +37,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from nilecare_clients import _state
-from nilecare_clients._cache import Drop, shared_key
+from nilecare_clients._cache_keys import Drop, shared_key
 from nilecare_clients._errors import ConfigurationError
 from nilecare_clients._log import emit
 from nilecare_clients.models.facility import Department, Facility, FacilitySettings

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
 
-from nilecare_clients._log import AUDIT_LOGGER_NAME, audit_logger
+from nilecare_clients._loggers import AUDIT_LOGGER_NAME, audit_logger
 from nilecare_clients._state import lock, settings
 
 __all__ = ["AUDIT_LOGGER_NAME", "acting_user", "audit_logger", "record_access", "set_caller"]
