@@ -34,6 +34,7 @@ from nilecare_clients._errors import (
     PrescriptionOverrideRequired,
     PrescriptionOverrideRequiredError,
     RateLimitedError,
+    RejectedLocallyError,
     ResponseTooLargeError,
     ResponseValidationError,
     ServerError,
@@ -41,6 +42,7 @@ from nilecare_clients._errors import (
     ServiceTimeoutError,
     ServiceUnavailableError,
     ServiceUnreachableError,
+    ThrottledError,
 )
 from nilecare_clients._version import __version__
 from nilecare_clients.clinical import AsyncClinicalServiceClient, ClinicalServiceClient
@@ -78,6 +80,7 @@ __all__ = [
     "PrescriptionOverrideRequired",
     "PrescriptionOverrideRequiredError",
     "RateLimitedError",
+    "RejectedLocallyError",
     "ResponseTooLargeError",
     "ResponseValidationError",
     "RetryPolicy",
@@ -87,6 +90,7 @@ __all__ = [
     "ServiceTimeoutError",
     "ServiceUnavailableError",
     "ServiceUnreachableError",
+    "ThrottledError",
     "TokenFile",
     "WSGICorrelationIdMiddleware",
     "__version__",
