@@ -48,7 +48,6 @@ from nilecare_clients.testing import reset_state
 
 RUN = 20.0  # seconds per scenario
 PACE = 0.002  # seconds between offered calls
-OUTAGE_BEFORE_RECOVERY = 3.0  # seconds of total outage before the recovery is timed
 ROUTE = "/api/v1/patients/{id}"
 RESET_TIMEOUT = BreakerPolicy().reset_timeout
 RESULTS = Path(__file__).resolve().parent / "results" / "resilience.md"
@@ -105,9 +104,11 @@ class Run:
 
 
 class Clock:
-    """Time since the run started; ends the outage at ``heal_at`` (recovery runs)."""
+    """Time since the run started; ends the outage once ``heal_at`` says so (recovery runs)."""
 
-    def __init__(self, server: FaultServer, seconds: float, heal_at: float | None) -> None:
+    def __init__(
+        self, server: FaultServer, seconds: float, heal_at: Callable[[], bool] | None
+    ) -> None:
         self.server = server
         self.seconds = seconds
         self.heal_at = heal_at
@@ -128,7 +129,7 @@ class Clock:
         if self.healed is not None and result == "ok":
             run.recovered_after = time.monotonic() - self.healed
             return False
-        if self.heal_at is not None and self.healed is None and now >= self.heal_at:
+        if self.heal_at is not None and self.healed is None and self.heal_at():
             self.server.set_faults(0.0)
             self.healed = time.monotonic()
         return now < self.seconds
@@ -156,12 +157,22 @@ class Latency:
     p50_us: float
     p99_us: float
     requests_sent: int
+    cpu_p50_us: float = 0.0
+    cpu_p99_us: float = 0.0
 
 
-def percentiles(samples: list[float], requests_sent: int) -> Latency:
+def percentiles(samples: list[float], requests_sent: int, cpu: list[int]) -> Latency:
+    """Wall-clock percentiles, and the same for the thread's CPU time (what the call costs,
+    without the time the machine gave to other processes)."""
     samples.sort()
+    cpu.sort()
+    n = len(samples)
     return Latency(
-        samples[len(samples) // 2] * 1e6, samples[int(len(samples) * 0.99)] * 1e6, requests_sent
+        samples[n // 2] * 1e6,
+        samples[int(n * 0.99)] * 1e6,
+        requests_sent,
+        cpu[n // 2] / 1e3,
+        cpu[int(n * 0.99)] / 1e3,
     )
 
 
@@ -169,13 +180,18 @@ def percentiles(samples: list[float], requests_sent: int) -> Latency:
 Scenario = Callable[..., Run]
 
 
+def circuit_open(client: Any) -> Callable[[], bool]:
+    return lambda: bool(client._core.breaker.route_state(ROUTE) == "open")
+
+
 def library_sync(
-    server: FaultServer, fault_rate: float, seconds: float, heal_at: float | None = None
+    server: FaultServer, fault_rate: float, seconds: float, recovery: bool = False
 ) -> tuple[Run, Latency | None]:
     """A run of the sync client; after a total outage, the fail-fast latency while open."""
     reset_state()
     server.set_faults(fault_rate, seed=int(fault_rate * 100))
     client = PatientReader(config=config(server.url))
+    heal_at = circuit_open(client) if recovery else None
 
     def call() -> str:
         try:
@@ -186,14 +202,14 @@ def library_sync(
 
     run = drive_sync(call, server, seconds, heal_at=heal_at)
     latency = None
-    if fault_rate == 1.0 and heal_at is None:
+    if fault_rate == 1.0 and not recovery:
         latency = fail_fast(call, server)
     client.close()
     return run, latency
 
 
 def library_async(
-    server: FaultServer, fault_rate: float, seconds: float, heal_at: float | None = None
+    server: FaultServer, fault_rate: float, seconds: float, recovery: bool = False
 ) -> tuple[Run, Latency | None]:
     reset_state()
     server.set_faults(fault_rate, seed=int(fault_rate * 100))
@@ -208,9 +224,10 @@ def library_async(
                     return outcome_of(error)
                 return "ok"
 
+            heal_at = circuit_open(client) if recovery else None
             run = await drive_async(call, server, seconds, heal_at=heal_at)
             latency = None
-            if fault_rate == 1.0 and heal_at is None:
+            if fault_rate == 1.0 and not recovery:
                 latency = await fail_fast_async(call, server)
             return run, latency
 
@@ -236,14 +253,16 @@ def fail_fast(call: Callable[[], str], server: FaultServer, samples: int = 20_00
     if call() != "open":
         raise RuntimeError("the circuit did not open during the outage")
     before = server.requests
-    timings = []
-    clock = time.perf_counter
+    timings: list[float] = []
+    cpu: list[int] = []
+    clock, cpu_clock = time.perf_counter, time.thread_time_ns
     for _ in range(samples):
-        started = clock()
+        started, cpu_started = clock(), cpu_clock()
         result = call()
         timings.append(clock() - started)
+        cpu.append(cpu_clock() - cpu_started)
         assert result == "open", result
-    return percentiles(timings, server.requests - before)
+    return percentiles(timings, server.requests - before, cpu)
 
 
 async def fail_fast_async(
@@ -252,14 +271,16 @@ async def fail_fast_async(
     if await call() != "open":
         raise RuntimeError("the circuit did not open during the outage")
     before = server.requests
-    timings = []
-    clock = time.perf_counter
+    timings: list[float] = []
+    cpu: list[int] = []
+    clock, cpu_clock = time.perf_counter, time.thread_time_ns
     for _ in range(samples):
-        started = clock()
+        started, cpu_started = clock(), cpu_clock()
         result = await call()
         timings.append(clock() - started)
+        cpu.append(cpu_clock() - cpu_started)
         assert result == "open", result
-    return percentiles(timings, server.requests - before)
+    return percentiles(timings, server.requests - before, cpu)
 
 
 # -- report --------------------------------------------------------------------------------
@@ -323,26 +344,36 @@ def main() -> None:
                 met(all(amplification(r) <= 0.1 for r in (sync_run, async_run))),
             )
         )
-        latencies = (sync_latency, async_latency)
+        latencies = [x for x in (sync_latency, async_latency) if x is not None]
         rows.append(
             (
-                "Fail-fast while the circuit is open, p50 / p99",
+                "Fail-fast while the circuit is open, p50 / p99 (wall clock)",
                 [fmt_latency(sync_latency), fmt_latency(async_latency), "n/a (no breaker)"],
                 "p99 ≤ 50 µs, no I/O",
                 met(
-                    all(x is not None and x.p99_us <= 50 and not x.requests_sent for x in latencies)
+                    len(latencies) == 2
+                    and all(x.p99_us <= 50 and not x.requests_sent for x in latencies)
                 ),
+            )
+        )
+        rows.append(
+            (
+                "Fail-fast while the circuit is open, p50 / p99 (CPU time of the calling thread)",
+                [f"{x.cpu_p50_us:.1f} / {x.cpu_p99_us:.1f} µs" for x in latencies]
+                + ["n/a (no breaker)"],
+                "p99 ≤ 50 µs",
+                met(len(latencies) == 2 and all(x.cpu_p99_us <= 50 for x in latencies)),
             )
         )
 
         print("recovery ...", flush=True)
-        limit = RESET_TIMEOUT + 15
-        sync_run, _ = library_sync(server, 1.0, limit, heal_at=OUTAGE_BEFORE_RECOVERY)
-        async_run, _ = library_async(server, 1.0, limit, heal_at=OUTAGE_BEFORE_RECOVERY)
+        limit = RESET_TIMEOUT + 40
+        sync_run, _ = library_sync(server, 1.0, limit, recovery=True)
+        async_run, _ = library_async(server, 1.0, limit, recovery=True)
         recoveries = [r.recovered_after for r in (sync_run, async_run)]
         rows.append(
             (
-                f"Time from the end of a {OUTAGE_BEFORE_RECOVERY:g} s outage to the first answer",
+                "Time from the end of an outage (once the circuit is open) to the first answer",
                 [f"{x:.2f} s" if x is not None else "none" for x in recoveries] + ["0 s"],
                 f"≤ reset timeout ({RESET_TIMEOUT:g} s)",
                 met(all(x is not None and x <= RESET_TIMEOUT for x in recoveries)),
@@ -371,7 +402,11 @@ def main() -> None:
         f"K = {policy.throttle_k:g} over {policy.throttle_window:g} s (from "
         f"{policy.throttle_min_requests} attempts).",
         "Success cells: calls answered (calls shed by the throttle, calls refused by an open "
-        "circuit). The fail-fast rows are measured right after the outage run, circuit open.",
+        "circuit). The fail-fast rows are measured right after the outage run, circuit open; "
+        "the wall-clock row includes the time other processes took from this one, the "
+        "CPU-time row does not. Recovery: a total outage until the route's circuit opens, "
+        "then healthy answers; the first answer comes with the first probe, one reset "
+        "timeout after the circuit opened.",
         "structlog filters below WARNING; warnings are rendered to JSON and discarded.",
         f"Python {sys.version.split()[0]}, httpx {httpx.__version__}. Run time {elapsed:.0f} s "
         "on a shared 2-core machine.",
