@@ -28,6 +28,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from nilecare_clients import _testmode
@@ -204,6 +205,13 @@ class BreakerPolicy(_Frozen):
     throttle_min_requests: int = Field(default=20, ge=1)
     #: Injection point: the draw that decides a throttled call (tests make it deterministic).
     throttle_random: Callable[[], float] = random.random
+
+    @model_validator(mode="after")
+    def _volume_fits_the_window(self) -> BreakerPolicy:
+        if self.minimum_calls > self.window_size:
+            # The window never holds that many calls: the rate rule would never be judged.
+            raise ValueError("minimum_calls must be at most window_size")
+        return self
 
 
 class ServiceConfig(_Frozen):

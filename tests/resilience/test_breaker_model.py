@@ -78,6 +78,7 @@ class BreakerAndThrottle(RuleBasedStateMachine):
         min_requests: int,
     ) -> None:
         self.draw = 0.5
+        minimum = min(minimum, window)  # a larger minimum is a ConfigurationError
         self.policy = BreakerPolicy(
             consecutive_failures=consecutive,
             window_size=window,

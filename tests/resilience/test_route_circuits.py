@@ -19,6 +19,7 @@ from structlog.testing import capture_logs
 from nilecare_clients import (
     BreakerPolicy,
     CircuitOpenError,
+    ConfigurationError,
     RejectedLocallyError,
     ServerError,
     ServiceError,
@@ -240,3 +241,12 @@ def test_a_failing_route_errors_are_server_errors() -> None:
         service="clinical", method="GET", path_template=LIST, route_open=True, retry_after=3.0
     )
     assert isinstance(error, ServerError) and is_final(error) and error.request_sent is False
+
+
+def test_a_minimum_volume_larger_than_the_window_is_refused() -> None:
+    """minimum_calls above window_size would never let the rate rule judge: a one-line
+    ConfigurationError naming the rule, at construction."""
+    with pytest.raises(ConfigurationError) as info:
+        BreakerPolicy(window_size=10, minimum_calls=20)
+    assert "minimum_calls must be at most window_size" in str(info.value)
+    assert "\n" not in str(info.value)
