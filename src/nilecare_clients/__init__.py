@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         PrescriptionOverrideRequired,
         PrescriptionOverrideRequiredError,
         RateLimitedError,
+        RejectedLocallyError,
         ResponseTooLargeError,
         ResponseValidationError,
         ServerError,
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
         ServiceTimeoutError,
         ServiceUnavailableError,
         ServiceUnreachableError,
+        ThrottledError,
     )
     from nilecare_clients.clinical import AsyncClinicalServiceClient, ClinicalServiceClient
     from nilecare_clients.facility import AsyncFacilityServiceClient, FacilityServiceClient
@@ -102,6 +104,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "PrescriptionOverrideRequired",
         "PrescriptionOverrideRequiredError",
         "RateLimitedError",
+        "RejectedLocallyError",
         "ResponseTooLargeError",
         "ResponseValidationError",
         "ServerError",
@@ -109,6 +112,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
         "ServiceTimeoutError",
         "ServiceUnavailableError",
         "ServiceUnreachableError",
+        "ThrottledError",
     ),
     "clinical": (
         "AsyncClinicalServiceClient",
@@ -157,6 +161,7 @@ __all__ = [
     "PrescriptionOverrideRequired",
     "PrescriptionOverrideRequiredError",
     "RateLimitedError",
+    "RejectedLocallyError",
     "ResponseTooLargeError",
     "ResponseValidationError",
     "RetryPolicy",
@@ -166,6 +171,7 @@ __all__ = [
     "ServiceTimeoutError",
     "ServiceUnavailableError",
     "ServiceUnreachableError",
+    "ThrottledError",
     "TokenFile",
     "WSGICorrelationIdMiddleware",
     "__version__",

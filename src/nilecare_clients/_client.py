@@ -30,6 +30,7 @@ from nilecare_clients import _hooks, _state, _testmode
 from nilecare_clients._config import ServiceConfig, checked_token
 from nilecare_clients._correlation import get_correlation_id, get_deadline, new_correlation_id
 from nilecare_clients._decisions import (
+    OVERLOAD_STATUSES,
     RetryDecision,
     answer_may_echo_earlier_write,
     build_path,
@@ -58,10 +59,12 @@ from nilecare_clients._errors import (
     ResponseValidationError,
     ServiceError,
     ServiceTimeoutError,
+    ThrottledError,
 )
 from nilecare_clients._hooks import CallCompleted, RequestAttempt, RetryScheduled
 from nilecare_clients._http import httpx, install_log_filter, name_route
 from nilecare_clients._log import audit_logger, emit, enabled, record_access
+from nilecare_clients._resilience import breaker as _breaker
 from nilecare_clients._resilience.registry import state_for
 from nilecare_clients._transport import (
     build_async_client,
@@ -81,12 +84,17 @@ _WRITE_METHODS = frozenset({"POST", "PATCH"})
 # not trip it; a call that exhausts its attempts is one failure.
 
 
-class _Verdict(enum.Enum):
-    """What a call's last attempt said about the service's health."""
+class _Verdict(enum.IntEnum):
+    """What a call's last attempt said about the service's health (the breaker's outcomes).
 
-    NEUTRAL = "neutral"  # nothing either way (4xx, refused before I/O, bad input)
-    HEALTHY = "healthy"  # the service answered as a healthy service does
-    UNHEALTHY = "unhealthy"  # 5xx, connect failure or timeout
+    Per-route isolation: a 5xx says the *route* failed; a transport failure (refused, reset
+    before an answer, timeout) says the service itself may be gone.
+    """
+
+    NEUTRAL = _breaker.NEUTRAL  # nothing either way (4xx, refused before I/O, bad input)
+    HEALTHY = _breaker.HEALTHY  # the service answered as a healthy service does
+    UNHEALTHY = _breaker.ROUTE_FAILURE  # a 5xx from this route
+    GONE = _breaker.GONE  # connect failure, reset or timeout: no answer at all
 
 
 # Headers every call carries with one value per client: a client built here sends them itself
@@ -147,7 +155,7 @@ class _Call:
     maybe_applied: bool
     method: str
     params: Mapping[str, Any] | None
-    probe: bool
+    probe: int
     repeatable: bool
     retries: int
     route: str
@@ -164,7 +172,7 @@ class _Call:
         self.retries = 0
         self.auth_refreshed = False
         self.maybe_applied = False  # an earlier attempt may have been processed
-        self.probe = False  # admitted as the half-open breaker's probe
+        self.probe = 0  # probe bits: admitted as the half-open service's and/or route's probe
         self.verdict = _Verdict.NEUTRAL  # what the last attempt said about the service's health
         self.span = None
         self.status = None
@@ -304,27 +312,43 @@ class _ClientCore:
             )
         if call.probe:
             return
-        admitted, probe, wait = self.breaker.admit()
-        if not admitted:
-            call.outcome = "CircuitOpenError"
-            emit(
-                "debug",
-                "nilecare_clients.circuit_rejected",
-                service=self.service,
-                method=call.method,
-                route=call.route,
-                correlation_id=call.correlation_id,
-            )
-            raise CircuitOpenError(
+        verdict, probe, wait = self.breaker.admit(call.route, call.attempts == 0)
+        if verdict != _breaker.ADMITTED:
+            raise self._refused(call, verdict, wait)
+        call.probe = probe
+
+    def _refused(self, call: _Call, verdict: int, wait: float) -> ServiceError:
+        """The error for a call refused locally: an open circuit (service or route) or the
+        throttle. Nothing was sent; the call gives the breaker no verdict."""
+        throttled = verdict == _breaker.THROTTLED
+        route_open = verdict == _breaker.ROUTE_OPEN
+        call.outcome = "ThrottledError" if throttled else "CircuitOpenError"
+        emit(
+            "debug",
+            "nilecare_clients.throttled" if throttled else "nilecare_clients.circuit_rejected",
+            service=self.service,
+            method=call.method,
+            route=call.route,
+            scope=None if throttled else "route" if route_open else "service",
+            correlation_id=call.correlation_id,
+        )
+        if throttled:
+            return ThrottledError(
                 service=self.service,
                 method=call.method,
                 path_template=call.route,
                 correlation_id=call.correlation_id,
-                retry_after=wait,
-                detail="circuit open",
-                request_sent=False,
+                detail="throttled locally: the service is refusing a share of calls",
             )
-        call.probe = probe
+        return CircuitOpenError(
+            service=self.service,
+            method=call.method,
+            path_template=call.route,
+            correlation_id=call.correlation_id,
+            retry_after=wait,
+            detail="circuit open for this route" if route_open else "circuit open",
+            route_open=route_open,
+        )
 
     def settle(self, call: _Call) -> None:
         """Report the call's one verdict to the breaker (and free its probe slot, if any)."""
@@ -354,13 +378,12 @@ class _ClientCore:
                     call.correlation_id,
                 )
             )
-        verdict = call.verdict
-        if verdict is _Verdict.HEALTHY:
-            self.breaker.record_success(call.probe)
-        elif verdict is _Verdict.UNHEALTHY:
-            self.breaker.record_failure(call.probe)
-        elif call.probe:
-            self.breaker.record_neutral(True)
+        if call.verdict or call.probe:
+            # The circuits and the throttle hear the call's outcome (after its retries), not
+            # each attempt's: what the caller got is what the service accepted.
+            self.breaker.record(
+                call.route, call.verdict, call.probe, call.status in OVERLOAD_STATUSES
+            )
 
     def bulkhead_wait(self, call: _Call) -> float:
         """How long a call may queue for a bulkhead slot: the pool timeout, within the deadline."""
@@ -459,7 +482,7 @@ class _ClientCore:
         self, call: _Call, phase: str, attempt: int, started: float
     ) -> ServiceError:
         """The call's deadline ran out while it was ``phase`` (after the request was sent)."""
-        call.verdict = _Verdict.UNHEALTHY
+        call.verdict = _Verdict.GONE
         error = ServiceTimeoutError(
             service=self.service,
             method=call.method,
@@ -480,7 +503,7 @@ class _ClientCore:
             path_template=call.route,
             correlation_id=call.correlation_id,
         )
-        call.verdict = _Verdict.UNHEALTHY if unhealthy else _Verdict.NEUTRAL
+        call.verdict = _Verdict.GONE if unhealthy else _Verdict.NEUTRAL
         return self._finish_error(call, error, attempt, started)
 
     def on_response(
@@ -691,7 +714,7 @@ class _ClientCore:
             jitter=retry.jitter(),
             backoff=mode.backoff,
         )
-        if decision.retry and self.breaker.seconds_until_probe() > decision.delay:
+        if decision.retry and self.breaker.seconds_until_probe(call.route) > decision.delay:
             # The breaker is open (perhaps tripped by this very failure) and would refuse the
             # retry: fail now with the real error rather than sleep first and spend budget.
             return RetryDecision(False, reason="circuit_open")

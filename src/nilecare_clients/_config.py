@@ -28,6 +28,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from nilecare_clients import _testmode
@@ -173,20 +174,44 @@ class RetryPolicy(_Frozen):
 
 
 class BreakerPolicy(_Frozen):
-    """When a service's circuit opens, and how it probes for recovery.
+    """When calls are refused locally: circuits for what is gone, a throttle for the rest.
 
-    Opens on ``failure_rate`` over the last ``window_size`` calls once ``minimum_calls`` were
-    made, or on ``consecutive_failures`` in a row. Only 5xx, connect failures and timeouts
-    count as failures: a 4xx means the service is healthy and said no.
+    A **route** circuit opens when at least ``failure_rate`` of the last ``window_size`` calls
+    to that route template (``minimum_calls`` at least) failed with a 5xx or a transport
+    failure; the **service** circuit opens when those failures are transport failures (refused,
+    timeouts, resets) or 5xx spread across routes, or on ``consecutive_failures`` transport
+    failures in a row. An open circuit lets ``half_open_max_calls`` probes through after
+    ``reset_timeout``. A 4xx or a 501 never counts: the service is up and said no.
+
+    Partial failure is left to adaptive **throttling** (Google SRE book, "Handling Overload"):
+    a first attempt is refused locally (``ThrottledError``) with probability
+    ``max(0, (requests - throttle_k * accepts) / (requests + 1))`` over the last
+    ``throttle_window`` seconds, once ``throttle_min_requests`` attempts were made. The
+    defaults never trip a circuit by chance in a brownout (the expected time to a false trip is
+    in docs/architecture.md). ``enabled=False`` turns off circuits and throttle.
     """
 
     enabled: bool = True
-    failure_rate: float = Field(default=0.5, gt=0, le=1)
-    window_size: int = Field(default=20, ge=1)
-    minimum_calls: int = Field(default=10, ge=1)
-    consecutive_failures: int = Field(default=5, ge=1)
+    failure_rate: float = Field(default=0.9, gt=0, le=1)
+    window_size: int = Field(default=100, ge=1)
+    minimum_calls: int = Field(default=50, ge=1)
+    consecutive_failures: int = Field(default=15, ge=1)
     reset_timeout: float = Field(default=30.0, ge=0)
     half_open_max_calls: int = Field(default=1, ge=1)
+    throttle: bool = True
+    #: The client sends up to ``throttle_k`` times what the service still accepts.
+    throttle_k: float = Field(default=2.0, gt=1)
+    throttle_window: float = Field(default=10.0, gt=0)
+    throttle_min_requests: int = Field(default=20, ge=1)
+    #: Injection point: the draw that decides a throttled call (tests make it deterministic).
+    throttle_random: Callable[[], float] = random.random
+
+    @model_validator(mode="after")
+    def _volume_fits_the_window(self) -> BreakerPolicy:
+        if self.minimum_calls > self.window_size:
+            # The window never holds that many calls: the rate rule would never be judged.
+            raise ValueError("minimum_calls must be at most window_size")
+        return self
 
 
 class ServiceConfig(_Frozen):

@@ -18,15 +18,15 @@ from uuid import UUID
 
 from nilecare_clients._errors import (
     AuthenticationError,
-    BulkheadFullError,
-    CircuitOpenError,
     InvalidRequestError,
+    RejectedLocallyError,
     ServiceError,
     error_class_for_status,
 )
 
 __all__ = [
     "IDEMPOTENT_METHODS",
+    "OVERLOAD_STATUSES",
     "RetryDecision",
     "answer_may_echo_earlier_write",
     "backoff_delay",
@@ -225,6 +225,12 @@ def error_from_response(
     )
 
 
+#: Answers by which the service (or its gateway) says "too much load": not an accept for the
+#: adaptive throttle. A 500 is the service answering (a bug on one route: the route circuit's
+#: business), so it counts as accepted.
+OVERLOAD_STATUSES = frozenset({429, 502, 503, 504})
+
+
 def is_breaker_failure(status_code: int | None, transport_failure: bool) -> bool:
     """Only what says "the service is unhealthy" counts: 5xx, connect errors, timeouts.
 
@@ -289,12 +295,12 @@ _STOP_NOT_RETRYABLE = RetryDecision(False, reason="not_retryable")
 
 
 def is_final(error: ServiceError) -> bool:
-    """No retry can help: the breaker is open or the bulkhead is full (a retry only adds load).
+    """No retry can help: the call was refused locally (open circuit, throttle, full bulkhead).
 
-    The client checks this before building any retry machinery, so a call rejected by an open
-    breaker fails in microseconds.
+    A retry would only add load. The client checks this before building any retry machinery,
+    so a call rejected by an open circuit or the throttle fails in microseconds.
     """
-    return isinstance(error, (CircuitOpenError, BulkheadFullError))
+    return isinstance(error, RejectedLocallyError)
 
 
 def decide_retry(

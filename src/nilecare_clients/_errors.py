@@ -26,8 +26,10 @@
             └── ServiceUnavailableError    503, and transport failures:
                 ├── ServiceUnreachableError    connect failed: nothing was sent
                 ├── ServiceTimeoutError        connect / read / write / pool timeout
-                ├── CircuitOpenError           the breaker is open: no I/O was made
-                └── BulkheadFullError          too many calls in flight to this service
+                └── RejectedLocallyError       refused by this process: nothing was sent
+                    ├── CircuitOpenError       the service's or the route's circuit is open
+                    ├── ThrottledError         shed by adaptive throttling (a brownout)
+                    └── BulkheadFullError      too many calls in flight to this service
 
 Every message names service, method, route *template*, status and correlation id, never a
 body, a query value or a path id: an error message is a log line, and logs must stay free of
@@ -56,6 +58,7 @@ __all__ = [
     "PrescriptionOverrideRequired",
     "PrescriptionOverrideRequiredError",
     "RateLimitedError",
+    "RejectedLocallyError",
     "ResponseTooLargeError",
     "ResponseValidationError",
     "ServerError",
@@ -63,6 +66,7 @@ __all__ = [
     "ServiceTimeoutError",
     "ServiceUnavailableError",
     "ServiceUnreachableError",
+    "ThrottledError",
     "error_class_for_status",
 ]
 
@@ -333,14 +337,40 @@ class ServiceTimeoutError(ServiceUnavailableError):
     """A connect, read, write or pool timeout, or the call's deadline ran out."""
 
 
-class CircuitOpenError(ServiceUnavailableError):
-    """The service's breaker is open: the call failed at once, without I/O.
+class RejectedLocallyError(ServiceUnavailableError):
+    """Refused by this process before any I/O: the request never reached the wire.
 
-    ``retry_after`` is the number of seconds until the breaker lets a probe through.
+    ``request_sent`` is always False, the call is never retried (a retry would only add load),
+    and it counts as neither success nor failure for the circuits and the throttle.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["request_sent"] = False
+        super().__init__(**kwargs)
+
+
+class CircuitOpenError(RejectedLocallyError):
+    """The service's circuit, or this route's (``route_open``), is open: failed at once.
+
+    ``retry_after`` is the number of seconds until the circuit lets a probe through.
+    """
+
+    def __init__(self, *, route_open: bool = False, **kwargs: Any) -> None:
+        #: True when only this route template's circuit is open: other routes still work.
+        self.route_open = route_open
+        super().__init__(**kwargs)
+
+
+class ThrottledError(RejectedLocallyError):
+    """Shed locally by adaptive throttling: the service refuses a share of calls (a brownout),
+    and the client does not send the excess it would refuse too.
+
+    The next call may well go through (its probability is ``dependencies_health()``'s
+    ``throttle_probability``); ``retry_after`` is not set.
     """
 
 
-class BulkheadFullError(ServiceUnavailableError):
+class BulkheadFullError(RejectedLocallyError):
     """Too many calls to this service are already in flight; none was sent."""
 
 

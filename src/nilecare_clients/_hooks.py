@@ -76,9 +76,12 @@ class RetryScheduled:
 
 @dataclass(frozen=True, slots=True)
 class BreakerTransition:
+    """A circuit changed state: the service's (``route`` None) or one route template's."""
+
     service: str
     previous: str
     state: str
+    route: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

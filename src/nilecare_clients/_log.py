@@ -67,6 +67,7 @@ ALLOWED_FIELDS = frozenset(
         "retry_after_s",
         "state",
         "previous_state",
+        "scope",
         "reason",
         "in_flight",
         "replacement",

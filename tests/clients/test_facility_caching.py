@@ -276,9 +276,8 @@ async def test_an_expired_facility_is_served_stale_while_the_breaker_is_open(
     facility = make_facility(config, cache_policy=NO_JITTER)
     route = facility_route(router)
     await call(facility.get_facility(FACILITY_ID))
-    router.get(host=HOST, path=f"/api/v1/beds/{BED_ID}").respond(
-        503, json=facility_error(503, "down")
-    )
+    # Refused connections say the service is gone (a 503 from one route opens only that route).
+    router.get(host=HOST, path=f"/api/v1/beds/{BED_ID}").mock(side_effect=httpx.ConnectError)
     for _ in range(2):
         with pytest.raises(ServiceUnavailableError):
             await call(facility.get_bed(BED_ID))

@@ -86,10 +86,10 @@ async def test_breaker_and_cache_events(
 ) -> None:
     """Breaker transitions and cache hits/misses/stale serves arrive as events."""
     fake = FakeClinicalService()
-    fake.faults.outage()
+    fake.faults.reset_connection(15)  # the service is gone: 15 calls without an answer
     client = clinical(client_kind, fake, config)
     with set_testing(attempts=1):
-        for _ in range(5):
+        for _ in range(15):
             with pytest.raises(ServiceError):
                 await call(client.get_patients_count())
     assert [e for e in events if isinstance(e, BreakerTransition)] == [
@@ -188,9 +188,9 @@ def test_breaker_gauge_follows_transitions(config: ServiceConfig) -> None:
     try:
         fake = FakeClinicalService()
         client = clinical("sync", fake, config)
-        fake.faults.outage()
+        fake.faults.reset_connection(15)  # the service is gone: 15 calls without an answer
         with set_testing(attempts=1):
-            for _ in range(5):
+            for _ in range(15):
                 with pytest.raises(ServiceError):
                     client.get_patients_count()
         assert (
@@ -233,9 +233,9 @@ def test_breaker_gauge_reads_at_scrape_a_state_reached_before_the_metrics(
 
     fake = FakeClinicalService()
     client = clinical("sync", fake, config)
-    fake.faults.outage()
+    fake.faults.reset_connection(15)  # the service is gone: 15 calls without an answer
     with set_testing(attempts=1):
-        for _ in range(5):
+        for _ in range(15):
             with pytest.raises(ServiceError):
                 client.get_patients_count()
     registry = CollectorRegistry()

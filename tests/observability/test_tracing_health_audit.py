@@ -104,10 +104,10 @@ async def test_failed_call_span_has_error_status(client_kind: str, spans: Any) -
 async def test_dependencies_health_report_and_handlers() -> None:
     """The report lists each service's breaker and cache; the ASGI and WSGI handlers serve it."""
     fake_clinical, fake_facility = FakeClinicalService(), FakeFacilityService()
-    fake_clinical.faults.outage()
+    fake_clinical.faults.reset_connection(15)  # the service is gone: 15 calls, no answer
     client = clinical("sync", fake_clinical)
     with set_testing(attempts=1):
-        for _ in range(5):
+        for _ in range(15):
             with pytest.raises(ServiceError):
                 client.get_patients_count()
     facilities = FacilityServiceClient(

@@ -1,6 +1,9 @@
 """The circuit breaker seen through the clients: when it opens, what open means, how it heals.
 
-Attempts are set to 1 unless a test is about retries, so "N calls" means "N requests".
+Attempts are set to 1 unless a test is about retries, so "N calls" means "N requests". The
+rules changed on purpose (issues 17 item 9 and 22): the service circuit opens on failures that
+say the service is gone (here: 15 connection failures in a row), a route's 5xx opens only that
+route's circuit (90 % of its last 100 calls, from 50 calls on); see ``test_route_circuits.py``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,11 @@ from nilecare_clients._resilience.registry import state_for
 from support import FakeClock, call
 
 ONE_ATTEMPT = {"max_attempts": 1}
+GONE = 15  # BreakerPolicy().consecutive_failures
+
+
+def refused() -> httpx.ConnectError:
+    return httpx.ConnectError("scripted", request=httpx.Request("GET", "http://clinical.test"))
 
 
 async def outcome(client: Any) -> str:
@@ -39,63 +47,72 @@ async def outcome(client: Any) -> str:
 
 
 async def open_breaker(client: Any, handler: Handler) -> None:
-    handler.script.extend([500] * 5)
-    for _ in range(5):
-        assert await outcome(client) == "ServerError"
+    handler.script.extend([refused() for _ in range(GONE)])
+    for _ in range(GONE):
+        assert await outcome(client) == "ServiceUnreachableError"
     assert client.breaker_state == "open"
 
 
-async def test_opens_after_five_consecutive_failures(make_client: Any, clock: FakeClock) -> None:
-    """Five failures in a row open the breaker; the sixth call makes no request."""
-    handler = Handler(default=500)
+async def test_opens_after_consecutive_transport_failures(
+    make_client: Any, clock: FakeClock
+) -> None:
+    """Fifteen refused connections in a row open the service; the next call makes no request."""
+    handler = Handler(*[refused() for _ in range(GONE + 1)])
     client = make_client(make_config(clock, retry=ONE_ATTEMPT), handler)
-    results = [await outcome(client) for _ in range(6)]
-    assert results == ["ServerError"] * 5 + ["open"]
-    assert handler.count == 5
+    results = [await outcome(client) for _ in range(GONE + 1)]
+    assert results == ["ServiceUnreachableError"] * GONE + ["open"]
+    assert handler.count == GONE
 
 
 async def test_a_success_resets_the_consecutive_count(make_client: Any, clock: FakeClock) -> None:
-    """Four failures, a success, four failures: never five in a row, under minimum volume."""
-    handler = Handler(*([500] * 4 + [200] + [500] * 4))
+    """Fourteen refusals, a success, fourteen refusals: never fifteen in a row."""
+    gone = [refused() for _ in range(GONE - 1)]
+    handler = Handler(*gone, 200, *[refused() for _ in range(GONE - 1)])
     client = make_client(make_config(clock, retry=ONE_ATTEMPT), handler)
-    for _ in range(9):
+    for _ in range(2 * GONE - 1):
         await outcome(client)
     assert client.breaker_state == "closed"
 
 
-async def test_opens_on_failure_rate_once_minimum_volume_is_reached(
+async def test_a_route_opens_on_failure_rate_once_minimum_volume_is_reached(
     make_client: Any, clock: FakeClock
 ) -> None:
-    """Alternating success and failure opens at the 10th call (5/10 = 50 %), not before."""
-    handler = Handler(*([200, 500] * 10))
+    """5 successes then 500s: the route opens at the 50th call (45/50 = 90 %), not before,
+    and the service stays closed (one route's 5xx says the service is there)."""
+    handler = Handler(*([200] * 5), default=500)
     client = make_client(make_config(clock, retry=ONE_ATTEMPT), handler)
-    for _ in range(9):
+    breaker = client._core.breaker
+    for _ in range(49):
         await outcome(client)
-    assert client.breaker_state == "closed"
+    assert breaker.route_state(ROUTE) == "closed"
     await outcome(client)
-    assert client.breaker_state == "open"
+    assert breaker.route_state(ROUTE) == "open"
+    assert client.breaker_state == "closed"
+    assert await outcome(client) == "open"
+    assert handler.count == 50
 
 
 async def test_rate_below_threshold_stays_closed(make_client: Any, clock: FakeClock) -> None:
-    """A 40 % failure rate over many calls never opens the breaker."""
-    handler = Handler(*([200, 500, 200, 500, 200] * 20))
+    """40 % and then 80 % failures over many calls never open anything (threshold 90 %)."""
+    handler = Handler(*([200, 500, 200, 500, 200] * 40 + [500, 500, 200, 500, 500] * 40))
     client = make_client(make_config(clock, retry=ONE_ATTEMPT), handler)
-    for _ in range(100):
+    for _ in range(400):
         await outcome(client)
     assert client.breaker_state == "closed"
+    assert client._core.breaker.route_state(ROUTE) == "closed"
 
 
-async def test_rate_is_measured_over_the_last_twenty_calls(
+async def test_rate_is_measured_over_the_last_hundred_calls(
     make_client: Any, clock: FakeClock
 ) -> None:
-    """After 20 successes, alternating failures open it once the last 20 hold 10 failures."""
-    handler = Handler(*([200] * 20 + [500, 200] * 10))
+    """After 100 successes, failures open the route once the last 100 hold 90 of them."""
+    handler = Handler(*([200] * 100), default=500)
     client = make_client(make_config(clock, retry=ONE_ATTEMPT), handler)
-    for _ in range(20 + 18):  # last 20: 9 failures
+    for _ in range(100 + 89):  # last 100: 89 failures
         await outcome(client)
-    assert client.breaker_state == "closed"
-    await outcome(client)  # the 10th failure in the last 20
-    assert client.breaker_state == "open"
+    assert client._core.breaker.route_state(ROUTE) == "closed"
+    await outcome(client)  # the 90th failure in the last 100
+    assert client._core.breaker.route_state(ROUTE) == "open"
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422, 429])
@@ -111,26 +128,27 @@ async def test_4xx_never_count(make_client: Any, clock: FakeClock, status: int) 
 
 async def test_4xx_between_failures_break_the_run(make_client: Any, clock: FakeClock) -> None:
     """A 404 is a healthy answer: it interrupts a run of consecutive failures."""
-    handler = Handler(500, 500, 500, 500, 404, 500, 500, 500, 500)
+    run = GONE - 1
+    handler = Handler(*[refused() for _ in range(run)], 404, *[refused() for _ in range(run)])
     client = make_client(make_config(clock, retry=ONE_ATTEMPT), handler)
-    for _ in range(9):
+    for _ in range(2 * run + 1):
         await outcome(client)
     assert client.breaker_state == "closed"
 
 
 async def test_invalid_requests_never_count(make_client: Any, clock: FakeClock) -> None:
     """InvalidRequestError is raised before I/O and reaches neither server nor breaker."""
-    handler = Handler(default=500)
+    handler = Handler(*[refused() for _ in range(GONE)])
     client = make_client(make_config(clock, retry=ONE_ATTEMPT), handler)
-    for _ in range(4):
+    for _ in range(GONE - 1):
         await outcome(client)
     for _ in range(10):
         with pytest.raises(InvalidRequestError):
             await call(
                 client._request("GET", ROUTE, path_params={"id": "../x"}, response_model=Patient)
             )
-    assert handler.count == 4
-    assert await outcome(client) == "ServerError"  # the fifth real failure opens it
+    assert handler.count == GONE - 1
+    assert await outcome(client) == "ServiceUnreachableError"  # the 15th real failure opens it
     assert client.breaker_state == "open"
 
 
@@ -142,7 +160,7 @@ async def test_open_breaker_fails_fast_without_io(make_client: Any, clock: FakeC
     clock.advance(10.0)
     with pytest.raises(CircuitOpenError) as info:
         await get(client)
-    assert handler.count == 5
+    assert handler.count == GONE
     assert info.value.retry_after == pytest.approx(20.0)
     assert info.value.request_sent is False
     assert "retry_after=20s" in str(info.value)
@@ -162,22 +180,24 @@ async def test_circuit_open_rejections_never_count(make_client: Any, clock: Fake
 
 
 async def test_breaker_counts_calls_not_attempts(make_client: Any, clock: FakeClock) -> None:
-    """Each logical call is one verdict: five calls that exhaust their attempts open the breaker."""
+    """Each logical call is one verdict: 50 calls that exhaust their attempts open the route."""
     handler = Handler(default=500)
     client = make_client(make_config(clock), handler)  # 3 attempts per call
-    for _ in range(4):
+    breaker = client._core.breaker
+    for _ in range(49):
         with pytest.raises(ServerError):
             await get(client)
-    assert client.breaker_state == "closed"  # 12 failed attempts, but only 4 failed calls
+    assert handler.count > 49  # retried attempts, but only 49 failed calls
+    assert breaker.route_state(ROUTE) == "closed"
     with pytest.raises(ServerError) as info:
-        await get(client)  # the fifth failed call opens it, and raises its own 500
+        await get(client)  # the 50th failed call opens the route, and raises its own 500
     assert not isinstance(info.value, CircuitOpenError)
-    assert client.breaker_state == "open"
-    assert handler.count == 15
-    sleeps = len(clock.sleeps)
-    with pytest.raises(CircuitOpenError):
+    assert breaker.route_state(ROUTE) == "open"
+    sent, sleeps = handler.count, len(clock.sleeps)
+    with pytest.raises(CircuitOpenError) as refused_call:
         await get(client)
-    assert handler.count == 15 and len(clock.sleeps) == sleeps  # no I/O, no backoff
+    assert refused_call.value.route_open is True
+    assert handler.count == sent and len(clock.sleeps) == sleeps  # no I/O, no backoff
 
 
 async def test_a_call_that_succeeds_on_retry_is_a_success(
@@ -205,18 +225,33 @@ async def test_half_open_probe_success_closes(make_client: Any, clock: FakeClock
 
 
 async def test_half_open_probe_failure_reopens(make_client: Any, clock: FakeClock) -> None:
-    """A failed probe reopens the breaker for a full reset_timeout."""
+    """A probe that gets no answer reopens the service for a full reset_timeout."""
+    handler = Handler()
+    client = make_client(make_config(clock, retry=ONE_ATTEMPT), handler)
+    await open_breaker(client, handler)
+    clock.advance(30.0)
+    handler.script.append(refused())
+    assert await outcome(client) == "ServiceUnreachableError"
+    assert client.breaker_state == "open"
+    with pytest.raises(CircuitOpenError) as info:
+        await get(client)
+    assert info.value.retry_after == pytest.approx(30.0)
+    assert handler.count == GONE + 1
+
+
+async def test_a_probe_answered_with_a_5xx_closes_the_service(
+    make_client: Any, clock: FakeClock
+) -> None:
+    """Changed rule: a 503 from the probe's route proves the service is there; only that
+    route's window hears the failure (its circuit judges the route)."""
     handler = Handler()
     client = make_client(make_config(clock, retry=ONE_ATTEMPT), handler)
     await open_breaker(client, handler)
     clock.advance(30.0)
     handler.script.append(503)
     assert await outcome(client) == "ServiceUnavailableError"
-    assert client.breaker_state == "open"
-    with pytest.raises(CircuitOpenError) as info:
-        await get(client)
-    assert info.value.retry_after == pytest.approx(30.0)
-    assert handler.count == 6
+    assert client.breaker_state == "closed"
+    assert client._core.breaker.route_state(ROUTE) == "closed"
 
 
 async def test_half_open_admits_only_max_probes(
@@ -227,8 +262,9 @@ async def test_half_open_admits_only_max_probes(
     config = make_config(clock, retry=ONE_ATTEMPT, breaker={"half_open_max_calls": 2})
 
     def answer(request: httpx.Request) -> httpx.Response:
-        status = 500 if len(seen) <= 5 else 200
-        return httpx.Response(status, json={"success": True, "data": {"id": "p-1"}})
+        if len(seen) <= GONE:
+            raise refused()
+        return httpx.Response(200, json={"success": True, "data": {"id": "p-1"}})
 
     # While probe n is in flight, the handler makes call n+1 (nested): that is concurrency
     # without threads, so the order of events is exact.
@@ -236,7 +272,7 @@ async def test_half_open_admits_only_max_probes(
 
         def handler(request: httpx.Request) -> httpx.Response:
             seen.append("request")
-            if len(seen) in (6, 7):
+            if len(seen) in (GONE + 1, GONE + 2):
                 try:
                     client._request("GET", "/nested")
                     seen.append("nested ok")
@@ -249,7 +285,7 @@ async def test_half_open_admits_only_max_probes(
 
         async def async_handler(request: httpx.Request) -> httpx.Response:
             seen.append("request")
-            if len(seen) in (6, 7):
+            if len(seen) in (GONE + 1, GONE + 2):
                 try:
                     await client._request("GET", "/nested")
                     seen.append("nested ok")
@@ -258,12 +294,12 @@ async def test_half_open_admits_only_max_probes(
             return answer(request)
 
         client = make_client(config, transport=httpx.MockTransport(async_handler))
-    for _ in range(5):
+    for _ in range(GONE):
         await outcome(client)
     assert client.breaker_state == "open"
     clock.advance(30.0)
     assert await outcome(client) == "ok"
-    assert seen[5:] == ["request", "request", "nested refused 0", "nested ok"]
+    assert seen[GONE:] == ["request", "request", "nested refused 0", "nested ok"]
     assert client.breaker_state == "closed"
 
 
@@ -340,9 +376,9 @@ async def test_breaker_is_shared_by_sync_and_async_clients(clock: FakeClock) -> 
     config = make_config(clock, retry=ONE_ATTEMPT)
     sync_client = BaseServiceClient(config=config, transport=httpx.MockTransport(handler))
     async_client = AsyncBaseServiceClient(config=config, transport=httpx.MockTransport(handler))
-    handler.script.extend([500] * 5)
-    for _ in range(5):
-        with pytest.raises(ServerError):
+    handler.script.extend([refused() for _ in range(GONE)])
+    for _ in range(GONE):
+        with pytest.raises(ServiceError):
             sync_client._request("GET", "/x")
     assert async_client.breaker_state == "open"
     with pytest.raises(CircuitOpenError):
@@ -350,7 +386,7 @@ async def test_breaker_is_shared_by_sync_and_async_clients(clock: FakeClock) -> 
     clock.advance(30.0)
     await async_client._request("GET", "/x")  # the async probe closes it for both
     assert sync_client.breaker_state == "closed"
-    assert handler.count == 6
+    assert handler.count == GONE + 1
     sync_client.close()
     await async_client.aclose()
 
@@ -388,7 +424,7 @@ async def test_not_found_is_a_healthy_answer(make_client: Any, clock: FakeClock)
 
 async def test_a_failing_listener_never_fails_the_call(make_client: Any, clock: FakeClock) -> None:
     """A listener that raises is logged; the call that tripped the breaker raises its own error."""
-    handler = Handler(default=500)
+    handler = Handler(*[refused() for _ in range(GONE)])
     client = make_client(make_config(clock, retry=ONE_ATTEMPT), handler)
 
     def broken(service: str, old: str, new: str) -> None:
@@ -396,8 +432,8 @@ async def test_a_failing_listener_never_fails_the_call(make_client: Any, clock: 
 
     state_for(client.config).breaker.add_listener(broken)
     with capture_logs() as logs:
-        results = [await outcome(client) for _ in range(5)]
-    assert results == ["ServerError"] * 5
+        results = [await outcome(client) for _ in range(GONE)]
+    assert results == ["ServiceUnreachableError"] * GONE
     assert client.breaker_state == "open"
     failed = [e for e in logs if e["event"] == "nilecare_clients.breaker_listener_failed"]
     assert [(e["state"], e["error"]) for e in failed] == [("open", "RuntimeError")]

@@ -163,6 +163,7 @@ async def test_async_waiter_gets_a_freed_slot() -> None:
 async def test_cancelled_probe_gives_back_its_slots(clock: FakeClock) -> None:
     """Cancelling an async probe in flight frees its bulkhead slot and its probe slot."""
     from nilecare_clients import AsyncBaseServiceClient
+    from nilecare_clients._resilience.breaker import ADMITTED, GONE, SERVICE_PROBE
     from nilecare_clients._resilience.registry import state_for
 
     with scripted_server() as server:
@@ -172,8 +173,8 @@ async def test_cancelled_probe_gives_back_its_slots(clock: FakeClock) -> None:
         )
         client = AsyncBaseServiceClient(config=config)
         state = state_for(config)
-        for _ in range(5):
-            state.breaker.record_failure(False)
+        for _ in range(15):  # consecutive transport failures: the service is gone
+            state.breaker.record("/api/v1/patients/{id}", GONE, 0)
         clock.advance(30.0)  # the next call is the half-open probe
         tasks = [asyncio.ensure_future(get(client)) for _ in range(3)]
         await asyncio.sleep(0.1)
@@ -183,7 +184,8 @@ async def test_cancelled_probe_gives_back_its_slots(clock: FakeClock) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
         assert state.bulkhead.in_flight == 0
         assert state.breaker.state == "half-open"
-        assert state.breaker.admit()[:2] == (True, True)  # the probe slot is free again
+        # The probe slot is free again.
+        assert state.breaker.admit("/api/v1/patients/{id}")[:2] == (ADMITTED, SERVICE_PROBE)
         await client.aclose()
 
 
@@ -249,4 +251,4 @@ async def test_concurrent_chaos_never_exceeds_the_limit_nor_leaks(
     state = state_for(config)
     assert peak == 4
     assert state.bulkhead.in_flight == 0
-    assert state.breaker._probes == 0
+    assert state.breaker._service.probes == 0

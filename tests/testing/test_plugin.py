@@ -104,8 +104,8 @@ FACILITY_ID = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
 def test_1_outage_opens_the_breaker(clinical_client, fake_clinical, facility_client, fake_facility):
     fake_facility.create_facility(facilityId=FACILITY_ID, name="Bahri Teaching Hospital")
     assert facility_client.get_facility(FACILITY_ID).name == "Bahri Teaching Hospital"
-    fake_clinical.faults.outage()
-    for _ in range(5):
+    fake_clinical.faults.reset_connection(100)  # gone: calls get no answer
+    for _ in range(15):
         with pytest.raises(ServiceError):
             clinical_client.get_patients_count()
     with pytest.raises(CircuitOpenError):

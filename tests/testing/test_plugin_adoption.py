@@ -274,16 +274,16 @@ async def count(client):
     result = client.get_patients_count()
     return await result if hasattr(result, "__await__") else result
 
-@pytest.mark.nilecare(attempts=1, clinical_faults=lambda f: f.outage())
+@pytest.mark.nilecare(attempts=1, clinical_faults=lambda f: f.reset_connection(15))
 async def test_probe_sync(clinical_client, fake_clinical, nilecare_clock):
     await probe(clinical_client, fake_clinical, nilecare_clock)
 
-@pytest.mark.nilecare(attempts=1, clinical_faults=lambda f: f.outage())
+@pytest.mark.nilecare(attempts=1, clinical_faults=lambda f: f.reset_connection(15))
 async def test_probe_async(async_clinical_client, fake_clinical, nilecare_clock):
     await probe(async_clinical_client, fake_clinical, nilecare_clock)
 
 async def probe(client, fake_clinical, nilecare_clock):
-    for _ in range(5):
+    for _ in range(15):  # consecutive calls without an answer: the service is gone
         with pytest.raises(ServiceError):
             await count(client)
     with pytest.raises(CircuitOpenError):

@@ -1,7 +1,9 @@
 """The state of every dependency this process calls, for a ``/health/dependencies`` endpoint.
 
-``dependencies_health()`` is a plain dict (breaker state, failure rate in the window, time until
-the next probe, requests in flight, cache size and hit ratio per service). ``health_asgi_app``
+``dependencies_health()`` is a plain dict (the service circuit's state, failure rate in the
+window and time until the next probe; every route circuit that is not closed, by route
+template; the throttle's current rejection probability; requests in flight; cache size and hit
+ratio per service). ``health_asgi_app``
 and ``health_wsgi_app`` serve it as JSON, mountable in FastAPI/Starlette or Flask/Django.
 """
 
@@ -12,7 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 from nilecare_clients._cache import all_caches
-from nilecare_clients._resilience.breaker import OPEN
+from nilecare_clients._resilience.breaker import CLOSED, OPEN
 from nilecare_clients._resilience.registry import all_states
 
 __all__ = ["dependencies_health", "health_asgi_app", "health_wsgi_app"]
@@ -27,6 +29,17 @@ def dependencies_health() -> dict[str, Any]:
             "breaker_state": breaker.state,
             "failure_rate": round(breaker.failure_rate(), 4),
             "seconds_until_probe": round(breaker.seconds_until_probe(), 3),
+            # Route templates only (never a path): one broken route does not open the service.
+            "open_routes": {
+                route: {
+                    "breaker_state": route_state,
+                    "failure_rate": round(breaker.failure_rate(route), 4),
+                    "seconds_until_probe": round(breaker.seconds_until_probe(route), 3),
+                }
+                for route, route_state in sorted(breaker.route_states().items())
+                if route_state != CLOSED
+            },
+            "throttle_probability": round(breaker.rejection_probability(), 4),
             "in_flight": state.bulkhead.in_flight,
         }
     for name, cache in sorted(all_caches().items()):
@@ -46,7 +59,11 @@ def dependencies_health() -> dict[str, Any]:
                 "hits": tier.hits,
                 "errors": tier.errors,
             }
-    degraded = any(s.get("breaker_state") == OPEN for s in services.values())
+    degraded = any(
+        s.get("breaker_state") == OPEN
+        or any(r["breaker_state"] == OPEN for r in s.get("open_routes", {}).values())
+        for s in services.values()
+    )
     return {"status": "degraded" if degraded else "ok", "services": services}
 
 

@@ -41,27 +41,58 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 __all__ = ["PrometheusMetrics"]
 
 _BREAKER_VALUES = {"closed": 0, "half-open": 1, "open": 2}
+#: Call outcomes that mean "refused by this process, nothing sent", and their reason label.
+_REFUSALS = {
+    "CircuitOpenError": "circuit_open",
+    "ThrottledError": "throttled",
+    "BulkheadFullError": "bulkhead_full",
+}
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 class _BreakerCollector(Collector):
-    """``{prefix}_breaker_state{service}`` for every known service, read when scraped."""
+    """Read when scraped: ``{prefix}_breaker_state{service}`` for every known service,
+    ``{prefix}_route_breaker_state{service,route}`` for every route template a call reported
+    on, and ``{prefix}_throttle_probability{service}`` (adaptive throttling)."""
 
     def __init__(self, name: str) -> None:
         self._name = name
+        prefix = name.removesuffix("_breaker_state")
+        self._route_name = f"{prefix}_route_breaker_state"
+        self._throttle_name = f"{prefix}_throttle_probability"
 
     def describe(self) -> list[GaugeMetricFamily]:
-        return [self._family()]
+        return list(self._families())
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = self._family()
+        service_family, route_family, throttle_family = self._families()
         for service, state in sorted(all_states().items()):
-            family.add_metric([service], _BREAKER_VALUES.get(state.breaker.state, -1))
-        yield family
+            breaker = state.breaker
+            service_family.add_metric([service], _BREAKER_VALUES.get(breaker.state, -1))
+            for route, route_state in sorted(breaker.route_states().items()):
+                route_family.add_metric([service, route], _BREAKER_VALUES.get(route_state, -1))
+            throttle_family.add_metric([service], breaker.rejection_probability())
+        yield service_family
+        yield route_family
+        yield throttle_family
 
-    def _family(self) -> GaugeMetricFamily:
-        return GaugeMetricFamily(
-            self._name, "Circuit breaker state: 0 closed, 1 half-open, 2 open.", labels=["service"]
+    def _families(self) -> tuple[GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
+        return (
+            GaugeMetricFamily(
+                self._name,
+                "Service circuit state: 0 closed, 1 half-open, 2 open.",
+                labels=["service"],
+            ),
+            GaugeMetricFamily(
+                self._route_name,
+                "Route circuit state by route template: 0 closed, 1 half-open, 2 open.",
+                labels=["service", "route"],
+            ),
+            GaugeMetricFamily(
+                self._throttle_name,
+                "Probability that adaptive throttling refuses a call locally.",
+                labels=["service"],
+            ),
         )
 
 
@@ -91,6 +122,7 @@ class PrometheusMetrics:
         self.retries: Counter = metrics["retries"]
         self.breaker: _BreakerCollector = metrics["breaker"]
         self.cache: Counter = metrics["cache"]
+        self.refused: Counter = metrics["refused"]
 
     @staticmethod
     def _register(registry: CollectorRegistry, prefix: str) -> dict[str, Any]:
@@ -117,6 +149,12 @@ class PrometheusMetrics:
                 ["service", "route", "method"],
                 registry=registry,
             ),
+            "refused": Counter(
+                f"{prefix}_calls_refused_total",
+                "Calls refused locally, never sent (circuit_open, throttled, bulkhead_full).",
+                ["service", "route", "method", "reason"],
+                registry=registry,
+            ),
             "cache": Counter(
                 f"{prefix}_cache_events_total",
                 "Facility cache events (hit, miss, stale, coalesced, negative_hit, eviction).",
@@ -137,6 +175,9 @@ class PrometheusMetrics:
             self.duration.labels(event.service, event.route, event.method, "call").observe(
                 event.duration_s
             )
+            reason = _REFUSALS.get(event.outcome)
+            if reason is not None:
+                self.refused.labels(event.service, event.route, event.method, reason).inc()
         elif isinstance(event, RetryScheduled):
             self.retries.labels(event.service, event.route, event.method).inc()
         elif isinstance(event, CacheEvent):
