@@ -17,7 +17,7 @@ import inspect
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from json import loads as json_loads
 from types import TracebackType
@@ -64,12 +64,14 @@ from nilecare_clients._http import httpx, install_log_filter, name_route
 from nilecare_clients._log import audit_logger, emit, enabled, record_access
 from nilecare_clients._resilience.registry import state_for
 from nilecare_clients._transport import (
-    build_async_client,
-    build_sync_client,
+    AsyncHttpxWire,
+    HttpxWire,
+    build_async_wire,
+    build_sync_wire,
     map_transport_error,
     timeout_for,
-    wrong_event_loop,
 )
+from nilecare_clients._wire import AsyncWire, SyncWire, WireFailure, wrong_event_loop
 
 __all__ = ["AsyncBaseServiceClient", "BaseServiceClient", "HealthStatus"]
 
@@ -126,6 +128,7 @@ class _Call:
         "method",
         "outcome",
         "params",
+        "phase",
         "probe",
         "repeatable",
         "retries",
@@ -147,6 +150,8 @@ class _Call:
     maybe_applied: bool
     method: str
     params: Mapping[str, Any] | None
+    #: Where an async attempt is, for the deadline's error: waiting, or reading the body.
+    phase: str
     probe: bool
     repeatable: bool
     retries: int
@@ -194,7 +199,7 @@ class _ClientCore:
             headers["X-API-Key"] = config.api_key.get_secret_value()
         self.static_headers = headers
         self.token_provider = config.token_provider
-        self._longest_timeout = max(
+        self.longest_timeout = max(
             config.connect_timeout, config.read_timeout, config.write_timeout, config.pool_timeout
         )
         # What each call adds to the http client's own defaults, and the timeout it names: the
@@ -389,9 +394,8 @@ class _ClientCore:
             request_sent=False,
         )
 
-    def build_request(
-        self, http: httpx.Client | httpx.AsyncClient, call: _Call, attempt: int, token: str | None
-    ) -> httpx.Request:
+    def prepare_attempt(self, call: _Call, attempt: int, token: str | None) -> float:
+        """This attempt's headers (deadline, retry number, token); returns the time left."""
         headers = call.headers
         if attempt == 1:
             # Only a first attempt that really goes out earns retry budget (a call refused by
@@ -403,7 +407,14 @@ class _ClientCore:
             headers["X-Retry-Attempt"] = str(call.retries)
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        if left >= self._longest_timeout:
+        return left
+
+    def build_request(
+        self, http: httpx.Client | httpx.AsyncClient, call: _Call, attempt: int, token: str | None
+    ) -> httpx.Request:
+        """The httpx request of one attempt (the httpx wires only)."""
+        left = self.prepare_attempt(call, attempt, token)
+        if left >= self.longest_timeout:
             timeout = self.default_timeout
         else:
             timeout = timeout_for(self.config, left)
@@ -412,7 +423,7 @@ class _ClientCore:
             call.url,
             params=call.params,
             content=call.content,
-            headers=headers,
+            headers=call.headers,
             timeout=timeout,
         )
         name_route(request, self.config.base_url, call.route)
@@ -439,6 +450,60 @@ class _ClientCore:
         reason = f"body over max_response_bytes ({self.config.max_response_bytes})"
         return self._invalid(call, status, reason, [], None, ResponseTooLargeError)
 
+    def read_body(
+        self,
+        call: _Call,
+        status: int,
+        headers: Mapping[str, str],
+        chunks: Iterable[bytes],
+        attempt: int,
+        started: float,
+    ) -> bytes:
+        """The body, chunk by chunk: never past the size limit, never past the deadline.
+
+        Sync checks the deadline between chunks: a blocking read cannot be interrupted, so a
+        sync call ends at the deadline plus at most one read gap (itself capped by the
+        per-attempt read timeout). Async bounds the whole attempt with one timer instead.
+        """
+        limit = self.body_limit(call, status, headers, attempt, started)
+        parts: list[bytes] = []
+        size = 0
+        for chunk in chunks:
+            if parts and self.past_deadline(call):  # more body after the deadline: stop
+                raise self.deadline_exceeded(call, "while reading the body", attempt, started)
+            parts.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                if 200 <= status < 300:
+                    raise self.too_large(call, status, attempt, started)
+                break  # an error body is kept only up to ERROR_BODY_LIMIT
+        content = parts[0] if len(parts) == 1 else b"".join(parts)
+        return content[:limit] if size > limit else content
+
+    async def aread_body(
+        self,
+        call: _Call,
+        status: int,
+        headers: Mapping[str, str],
+        chunks: AsyncIterable[bytes],
+        attempt: int,
+        started: float,
+    ) -> bytes:
+        """``read_body`` for the async wires (the deadline is the attempt's one timer)."""
+        limit = self.body_limit(call, status, headers, attempt, started)
+        call.phase = "while reading the body"
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in chunks:
+            parts.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                if 200 <= status < 300:
+                    raise self.too_large(call, status, attempt, started)
+                break  # an error body is kept only up to ERROR_BODY_LIMIT
+        content = parts[0] if len(parts) == 1 else b"".join(parts)
+        return content[:limit] if size > limit else content
+
     def past_deadline(self, call: _Call) -> bool:
         return self.retry.clock() >= call.deadline
 
@@ -460,13 +525,25 @@ class _ClientCore:
     def on_transport_error(
         self, call: _Call, exc: Exception, attempt: int, started: float
     ) -> ServiceError:
-        error, unhealthy = map_transport_error(
-            exc,
-            service=self.service,
-            method=call.method,
-            path_template=call.route,
-            correlation_id=call.correlation_id,
-        )
+        if isinstance(exc, WireFailure):
+            failure = exc.failure
+            error = failure.public(
+                service=self.service,
+                method=call.method,
+                path_template=call.route,
+                correlation_id=call.correlation_id,
+                detail=f"{failure.detail} ({exc.kind})",
+                request_sent=failure.request_sent,
+            )
+            unhealthy = failure.unhealthy
+        else:
+            error, unhealthy = map_transport_error(
+                exc,
+                service=self.service,
+                method=call.method,
+                path_template=call.route,
+                correlation_id=call.correlation_id,
+            )
         call.verdict = _Verdict.UNHEALTHY if unhealthy else _Verdict.NEUTRAL
         return self._finish_error(call, error, attempt, started)
 
@@ -730,6 +807,7 @@ _POOL_FIELDS = (
     "verify",
     "client_cert",
     "async_transport",
+    "sync_transport",
 )
 
 
@@ -763,7 +841,9 @@ class _ClientBase:
     _core: _ClientCore
     _owns_http: bool
     _life: _Lifecycle
-    _http: httpx.Client | httpx.AsyncClient
+    _wire: SyncWire | AsyncWire
+    #: The httpx client under an httpx wire (None on urllib3 or aiohttp).
+    _http: httpx.Client | httpx.AsyncClient | None
     #: ``with_options`` copies: closing one closes nothing (its parent owns the connections).
     _is_copy = False
     #: Subclasses whose calls touch patient data set this: each call emits an audit event.
@@ -803,7 +883,7 @@ class _ClientBase:
 
     def _ensure_open(self) -> None:
         """Refuse use after ``close()``/``aclose()`` with a typed error that says what to do."""
-        if self._life.closed or self._http.is_closed:
+        if self._life.closed or self._wire.is_closed:
             raise ClientClosedError(
                 f"the {self._core.service!r} client is closed: create a new client (a "
                 "with_options copy shares its parent's connections and closes with it)"
@@ -836,15 +916,10 @@ class _ClientBase:
             answered_as=_service_named_in(body) if status == 200 else None,
         )
 
-    def _health_request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
+    def _health_request(self) -> tuple[str, dict[str, str]]:
         cid = get_correlation_id() or new_correlation_id()
         headers = dict(self._core.static_headers, **{"X-Correlation-ID": cid, "X-Request-ID": cid})
-        return http.build_request(
-            "GET",
-            self._core.config.base_url + self._core.config.health_path,
-            headers=headers,
-            timeout=self._core.timeout,
-        )
+        return self._core.config.base_url + self._core.config.health_path, headers
 
     def __repr__(self) -> str:
         core = self._core
@@ -886,15 +961,18 @@ class BaseServiceClient(_ClientBase):
         self._core = _ClientCore(config, audited=self._audited)
         self._owns_http = http_client is None
         self._life = _Lifecycle(bind_loop=False)
-        self._http: httpx.Client = http_client or build_sync_client(config, transport)
-        self._adopt_http(self._http, built_here=http_client is None)
+        self._wire: SyncWire = build_sync_wire(config, http_client, transport)
+        self._http = None
+        if isinstance(self._wire, HttpxWire):
+            self._http = self._wire.http
+            self._adopt_http(self._wire.http, built_here=http_client is None)
 
     def close(self) -> None:
         """Close the connections; later calls (and calls on copies) raise ClientClosedError."""
         if not self._is_copy:
             self._life.closed = True
         if self._owns_http:
-            self._http.close()
+            self._wire.close()
 
     def __enter__(self) -> Self:
         self._ensure_open()
@@ -912,11 +990,9 @@ class BaseServiceClient(_ClientBase):
         """Probe ``GET /health`` once (no retry, no breaker); never raises for an outage."""
         self._ensure_open()
         started = time.perf_counter()
-        try:
-            response = self._http.send(self._health_request(self._http))
-        except httpx.HTTPError as exc:
-            return self._health(None, started, type(exc).__name__)
-        return self._health(response.status_code, started, None, response.content)
+        url, headers = self._health_request()
+        status, failure, body = self._wire.health(self._core, url, headers)
+        return self._health(status, started, failure, body)
 
     def _run(self, endpoint: Endpoint[T], *ids: str, **values: Any) -> T:
         """Call a declared endpoint with this call's ids and values (see ``_endpoint.py``)."""
@@ -1009,49 +1085,11 @@ class BaseServiceClient(_ClientBase):
         if not core.bulkhead.acquire(core.bulkhead_wait(call)):
             raise core.bulkhead_full(call)
         started = time.perf_counter()
-        unwritable = False
         try:
-            request = core.build_request(self._http, call, attempt, token)
-            response = self._http.send(request, stream=True)
-            try:
-                content = self._read(call, response, attempt, started)
-            finally:
-                response.close()
-        except (httpx.LocalProtocolError, UnicodeError):
-            unwritable = True  # raised below, off the chain: the error quotes the header
-        except httpx.RequestError as exc:
-            raise core.on_transport_error(call, exc, attempt, started) from exc
+            status, headers, content = self._wire.exchange(core, call, attempt, token, started)
         finally:
             core.bulkhead.release()
-        if unwritable:
-            raise core.unwritable(call)
-        return core.on_response(
-            call, response.status_code, response.headers, content, attempt, started
-        )
-
-    def _read(self, call: _Call, response: httpx.Response, attempt: int, started: float) -> bytes:
-        """The body, chunk by chunk: never past the size limit, never past the deadline.
-
-        Sync checks the deadline between chunks: a blocking read cannot be interrupted, so a
-        sync call ends at the deadline plus at most one read gap (itself capped by the
-        per-attempt read timeout). Async bounds the whole attempt with one timer instead.
-        """
-        core = self._core
-        status = response.status_code
-        limit = core.body_limit(call, status, response.headers, attempt, started)
-        parts: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
-            if parts and core.past_deadline(call):  # more body after the deadline: stop
-                raise core.deadline_exceeded(call, "while reading the body", attempt, started)
-            parts.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                if 200 <= status < 300:
-                    raise core.too_large(call, status, attempt, started)
-                break  # an error body is kept only up to ERROR_BODY_LIMIT
-        content = parts[0] if len(parts) == 1 else b"".join(parts)
-        return content[:limit] if size > limit else content
+        return core.on_response(call, status, headers, content, attempt, started)
 
 
 class AsyncBaseServiceClient(_ClientBase):
@@ -1071,15 +1109,18 @@ class AsyncBaseServiceClient(_ClientBase):
         # A pool built here belongs to the loop of its first call; an injected client or
         # transport is the caller's to manage.
         self._life = _Lifecycle(bind_loop=http_client is None and transport is None)
-        self._http: httpx.AsyncClient = http_client or build_async_client(config, transport)
-        self._adopt_http(self._http, built_here=http_client is None)
+        self._wire: AsyncWire = build_async_wire(config, http_client, transport)
+        self._http = None
+        if isinstance(self._wire, AsyncHttpxWire):
+            self._http = self._wire.http
+            self._adopt_http(self._wire.http, built_here=http_client is None)
 
     async def aclose(self) -> None:
         """Close the connections; later calls (and calls on copies) raise ClientClosedError."""
         if not self._is_copy:
             self._life.closed = True
         if self._owns_http:
-            await self._http.aclose()
+            await self._wire.aclose()
 
     async def __aenter__(self) -> Self:
         self._ensure_open()
@@ -1097,11 +1138,9 @@ class AsyncBaseServiceClient(_ClientBase):
         """Probe ``GET /health`` once (no retry, no breaker); never raises for an outage."""
         self._ensure_usable()
         started = time.perf_counter()
-        try:
-            response = await self._http.send(self._health_request(self._http))
-        except httpx.HTTPError as exc:
-            return self._health(None, started, type(exc).__name__)
-        return self._health(response.status_code, started, None, response.content)
+        url, headers = self._health_request()
+        status, failure, body = await self._wire.health(self._core, url, headers)
+        return self._health(status, started, failure, body)
 
     async def _arun(self, endpoint: Endpoint[T], *ids: str, **values: Any) -> T:
         """Call a declared endpoint with this call's ids and values (see ``_endpoint.py``)."""
@@ -1195,53 +1234,16 @@ class AsyncBaseServiceClient(_ClientBase):
         ):
             raise core.bulkhead_full(call)
         started = time.perf_counter()
-        phase = "waiting for the answer"
-        unwritable = False
+        call.phase = "waiting for the answer"
         try:
             # One timer for the whole exchange: a body trickled byte by byte, each byte inside
             # the read timeout, still ends at the deadline, on either async transport.
             async with asyncio.timeout(max(0.0, call.deadline - core.retry.clock())):
-                request = core.build_request(self._http, call, attempt, token)
-                response = await self._http.send(request, stream=True)
-                phase = "while reading the body"
-                try:
-                    content = await self._aread(call, response, attempt, started)
-                finally:
-                    await response.aclose()
+                status, headers, content = await self._wire.exchange(
+                    core, call, attempt, token, started
+                )
         except TimeoutError:
-            raise core.deadline_exceeded(call, phase, attempt, started) from None
-        except (httpx.LocalProtocolError, UnicodeError):
-            unwritable = True  # raised below, off the chain: the error quotes the header
-        except httpx.RequestError as exc:
-            raise core.on_transport_error(call, exc, attempt, started) from exc
+            raise core.deadline_exceeded(call, call.phase, attempt, started) from None
         finally:
             core.bulkhead.release()
-        if unwritable:
-            raise core.unwritable(call)
-        return core.on_response(
-            call, response.status_code, response.headers, content, attempt, started
-        )
-
-    async def _aread(
-        self, call: _Call, response: httpx.Response, attempt: int, started: float
-    ) -> bytes:
-        """The body, chunk by chunk: never past the size limit, never past the deadline.
-
-        Sync checks the deadline between chunks: a blocking read cannot be interrupted, so a
-        sync call ends at the deadline plus at most one read gap (itself capped by the
-        per-attempt read timeout). Async bounds the whole attempt with one timer instead.
-        """
-        core = self._core
-        status = response.status_code
-        limit = core.body_limit(call, status, response.headers, attempt, started)
-        parts: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            parts.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                if 200 <= status < 300:
-                    raise core.too_large(call, status, attempt, started)
-                break  # an error body is kept only up to ERROR_BODY_LIMIT
-        content = parts[0] if len(parts) == 1 else b"".join(parts)
-        return content[:limit] if size > limit else content
+        return core.on_response(call, status, headers, content, attempt, started)

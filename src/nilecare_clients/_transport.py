@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import ssl
+from collections.abc import Mapping
 from typing import Any
 
 from nilecare_clients import _testmode
@@ -27,10 +28,15 @@ from nilecare_clients._errors import (
     ServiceUnreachableError,
 )
 from nilecare_clients._http import httpx
+from nilecare_clients._wire import AsyncWire, SyncWire, missing_extra, wrong_event_loop
 
 __all__ = [
+    "AsyncHttpxWire",
+    "HttpxWire",
     "build_async_client",
+    "build_async_wire",
     "build_sync_client",
+    "build_sync_wire",
     "map_transport_error",
     "timeout_for",
     "wrong_event_loop",
@@ -121,27 +127,147 @@ def build_async_client(
         try:
             from nilecare_clients._aiohttp import AiohttpServiceTransport
         except ImportError as exc:
-            raise ConfigurationError(
-                f"{config.name}: async_transport='aiohttp' needs the aiohttp extra "
-                "(pip install 'nilecare-clients[aiohttp]')"
-            ) from exc
+            raise missing_extra(config.name, "async_transport", "aiohttp") from exc
         kwargs["transport"] = AiohttpServiceTransport(
             config, verify=kwargs.pop("verify"), limits=kwargs.pop("limits")
         )
     return httpx.AsyncClient(**kwargs)
 
 
-def wrong_event_loop(service: str) -> ConfigurationError:
-    """The one error for an async client used outside the event loop it was first used in.
+def build_sync_wire(
+    config: ServiceConfig, http_client: httpx.Client | None, transport: httpx.BaseTransport | None
+) -> SyncWire:
+    """The sync client's wire: urllib3 when the config says so, httpx otherwise.
 
-    Both async transports hold connections (and futures) of that loop: reusing them from
-    another loop fails deep inside the transport, or hangs.
+    An injected ``http_client``/``transport`` (or a ``testing.route_to`` route) is httpx's
+    and wins over ``sync_transport``: the option names the pool the client builds itself.
     """
-    return ConfigurationError(
-        f"the async client for {service!r} was first used in another event loop, whose "
-        "connections it holds: create one client per event loop (e.g. in the app's lifespan) "
-        "and close it in that loop"
-    )
+    if http_client is not None:
+        return HttpxWire(http_client)
+    if (
+        config.sync_transport == "urllib3"
+        and transport is None
+        and _testmode.routed_transport(config.name) is None
+    ):
+        try:
+            from nilecare_clients._urllib3 import Urllib3Wire
+        except ImportError as exc:
+            raise missing_extra(config.name, "sync_transport", "urllib3") from exc
+        return Urllib3Wire(config, _verify(config))
+    return HttpxWire(build_sync_client(config, transport))
+
+
+def build_async_wire(
+    config: ServiceConfig,
+    http_client: httpx.AsyncClient | None,
+    transport: httpx.AsyncBaseTransport | None,
+) -> AsyncWire:
+    """The async client's wire (an injected client or transport wins, as for sync)."""
+    if http_client is not None:
+        return AsyncHttpxWire(http_client)
+    return AsyncHttpxWire(build_async_client(config, transport))
+
+
+class HttpxWire:
+    """The sync wire over an ``httpx.Client`` (built here, or injected)."""
+
+    def __init__(self, http: httpx.Client) -> None:
+        self.http = http
+
+    @property
+    def is_closed(self) -> bool:
+        return self.http.is_closed
+
+    def close(self) -> None:
+        self.http.close()
+
+    def exchange(
+        self, core: Any, call: Any, attempt: int, token: str | None, started: float
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        unwritable = False
+        try:
+            request = core.build_request(self.http, call, attempt, token)
+            response = self.http.send(request, stream=True)
+            try:
+                content = core.read_body(
+                    call,
+                    response.status_code,
+                    response.headers,
+                    response.iter_bytes(),
+                    attempt,
+                    started,
+                )
+            finally:
+                response.close()
+        except (httpx.LocalProtocolError, UnicodeError):
+            unwritable = True  # raised below, off the chain: the error quotes the header
+        except httpx.RequestError as exc:
+            raise core.on_transport_error(call, exc, attempt, started) from exc
+        if unwritable:
+            raise core.unwritable(call)
+        return response.status_code, response.headers, content
+
+    def health(
+        self, core: Any, url: str, headers: dict[str, str]
+    ) -> tuple[int | None, str | None, bytes]:
+        try:
+            response = self.http.send(
+                self.http.build_request("GET", url, headers=headers, timeout=core.timeout)
+            )
+        except httpx.HTTPError as exc:
+            return None, type(exc).__name__, b""
+        return response.status_code, None, response.content
+
+
+class AsyncHttpxWire:
+    """The async wire over an ``httpx.AsyncClient`` (built here, or injected)."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    @property
+    def is_closed(self) -> bool:
+        return self.http.is_closed
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def exchange(
+        self, core: Any, call: Any, attempt: int, token: str | None, started: float
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        unwritable = False
+        try:
+            request = core.build_request(self.http, call, attempt, token)
+            response = await self.http.send(request, stream=True)
+            try:
+                content = await core.aread_body(
+                    call,
+                    response.status_code,
+                    response.headers,
+                    response.aiter_bytes(),
+                    attempt,
+                    started,
+                )
+            finally:
+                await response.aclose()
+        except (httpx.LocalProtocolError, UnicodeError):
+            unwritable = True  # raised below, off the chain: the error quotes the header
+        except httpx.RequestError as exc:
+            raise core.on_transport_error(call, exc, attempt, started) from exc
+        if unwritable:
+            raise core.unwritable(call)
+        return response.status_code, response.headers, content
+
+    async def health(
+        self, core: Any, url: str, headers: dict[str, str]
+    ) -> tuple[int | None, str | None, bytes]:
+        try:
+            response = await self.http.send(
+                self.http.build_request("GET", url, headers=headers, timeout=core.timeout)
+            )
+        except httpx.HTTPError as exc:
+            return None, type(exc).__name__, b""
+        return response.status_code, None, response.content
 
 
 def map_transport_error(
