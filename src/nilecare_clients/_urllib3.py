@@ -190,6 +190,14 @@ class Urllib3Wire:
             raise core.unwritable(call)
         status = response.status
         headers = response.headers
+        length = headers.get("content-length")
+        if length is not None and not length.isdigit():
+            # http.client ignores a malformed length and reads to the close; httpx (h11) and
+            # aiohttp refuse the answer, and so does this transport.
+            response.close()
+            response.release_conn()
+            failure = WireFailure(LOST, "InvalidContentLength")
+            raise core.on_transport_error(call, failure, attempt, started) from failure
         complete = False
         try:
             content = core.read_body(
@@ -228,8 +236,8 @@ class Urllib3Wire:
             finally:
                 response.close()
                 response.release_conn()
-        except (HTTPError, OSError) as exc:
-            return None, type(exc).__name__, b""
+        except HTTPError as exc:
+            return None, _classified(exc).failure.name, b""
         return response.status, None, body
 
 

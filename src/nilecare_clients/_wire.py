@@ -59,15 +59,17 @@ class Failure(NamedTuple):
     request_sent: bool
     #: Whether it counts against the breaker (our own saturated pool says nothing of the service).
     unhealthy: bool
+    #: The name ``health_check`` reports, the same on every transport (httpx's class for it).
+    name: str
 
 
-CONNECT_TIMEOUT = Failure(ServiceTimeoutError, "connect timeout", False, True)
-POOL_TIMEOUT = Failure(ServiceTimeoutError, "connection pool timeout", False, False)
-CONNECT_FAILED = Failure(ServiceUnreachableError, "connection failed", False, True)
-READ_TIMEOUT = Failure(ServiceTimeoutError, "read timeout", True, True)
-WRITE_TIMEOUT = Failure(ServiceTimeoutError, "write timeout", True, True)
-TIMEOUT = Failure(ServiceTimeoutError, "timeout", True, True)
-LOST = Failure(ServiceUnavailableError, "connection lost", True, True)
+CONNECT_TIMEOUT = Failure(ServiceTimeoutError, "connect timeout", False, True, "ConnectTimeout")
+POOL_TIMEOUT = Failure(ServiceTimeoutError, "connection pool timeout", False, False, "PoolTimeout")
+CONNECT_FAILED = Failure(ServiceUnreachableError, "connection failed", False, True, "ConnectError")
+READ_TIMEOUT = Failure(ServiceTimeoutError, "read timeout", True, True, "ReadTimeout")
+WRITE_TIMEOUT = Failure(ServiceTimeoutError, "write timeout", True, True, "WriteTimeout")
+TIMEOUT = Failure(ServiceTimeoutError, "timeout", True, True, "TimeoutException")
+LOST = Failure(ServiceUnavailableError, "connection lost", True, True, "ReadError")
 
 
 class WireFailure(Exception):
