@@ -68,6 +68,8 @@ __all__ = ["LOGGER_NAME", "Urllib3Wire", "install_log_filter"]
 #: The logger urllib3 writes its request lines to.
 LOGGER_NAME = "urllib3.connectionpool"
 _READ_SIZE = 65536
+#: urllib3 repeats nothing and follows no redirect (built once: urlopen would build it per call).
+_NO_RETRY = urllib3.Retry(total=False, redirect=False, raise_on_redirect=False)
 
 
 class _Pool(urllib3.HTTPConnectionPool):
@@ -110,7 +112,7 @@ class Urllib3Wire:
         kwargs: dict[str, Any] = {
             "maxsize": size,
             "block": config.max_connections is not None,
-            "retries": False,
+            "retries": _NO_RETRY,
             "timeout": urllib3.Timeout(connect=config.connect_timeout, read=config.read_timeout),
         }
         host, port = parts.hostname or "", parts.port
@@ -172,7 +174,7 @@ class Urllib3Wire:
                 target,
                 body=call.content,
                 headers=call.headers,
-                retries=False,
+                retries=_NO_RETRY,
                 redirect=False,
                 assert_same_host=False,
                 timeout=timeout,
@@ -223,7 +225,7 @@ class Urllib3Wire:
                 "GET",
                 url[self._origin_length :],
                 headers=headers,
-                retries=False,
+                retries=_NO_RETRY,
                 redirect=False,
                 assert_same_host=False,
                 timeout=self._timeout(config.connect_timeout, config.read_timeout),
