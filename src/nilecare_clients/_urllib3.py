@@ -253,6 +253,8 @@ def _chunks(response: Any, core: Any, call: Any) -> Iterator[bytes]:
         if not chunk:
             return
         yield chunk
+        if response.length_remaining == 0:
+            return  # the whole declared body: no read to learn that (urllib3 closed it)
 
 
 def _classified(exc: BaseException) -> WireFailure:
