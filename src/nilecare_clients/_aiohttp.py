@@ -39,6 +39,7 @@ import aiohttp
 from yarl import URL
 
 from nilecare_clients._config import ServiceConfig
+from nilecare_clients._errors import ERROR_BODY_LIMIT
 from nilecare_clients._wire import (
     CONNECT_FAILED,
     CONNECT_TIMEOUT,
@@ -186,7 +187,16 @@ class AiohttpWire:
 
 
 async def _chunks(answer: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
-    """The body as it arrives (the reader stops one byte past its limit)."""
+    """The body as it arrives (the reader stops one byte past its limit).
+
+    A body whose declared length is at most ``ERROR_BODY_LIMIT`` is read in one call: that
+    is within every limit (a success declared larger than ``max_response_bytes`` was refused
+    before any read), and the deadline's timer bounds the read.
+    """
+    length = answer.content_length
+    if length is not None and length <= ERROR_BODY_LIMIT:
+        yield await answer.read()
+        return
     async for chunk in answer.content.iter_any():
         yield chunk
 
