@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 
 # The extras whose floors we promise to services; `dev` is our own tooling (constraints/dev.txt).
-EXTRAS = ("testing", "prometheus", "otel", "aiohttp")
+EXTRAS = ("testing", "prometheus", "otel", "aiohttp", "urllib3")
 FLOOR = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^]]*\])?\s*[^;]*?>=\s*([^,;\s]+)")
 
 

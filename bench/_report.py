@@ -39,6 +39,88 @@ def _mark(ok: bool) -> str:
     return "yes" if ok else "**no**"
 
 
+#: Row 7: (variant, baseline of the same round, label, goal as a bound on variant/baseline
+#: per-call time (None: no goal), what the goal says).
+SYNC_TRANSPORT_ROWS: tuple[tuple[str, str, str, float | None, str], ...] = (
+    ("sync_raw_httpx_1", "sync_raw_httpx_1", "raw httpx.Client GET + json(), 1 thread", None, ""),
+    (
+        "sync_raw_urllib3_1",
+        "sync_raw_httpx_1",
+        "raw urllib3 GET + json + Patient, 1 thread",
+        None,
+        "",
+    ),
+    (
+        "sync_lib_urllib3_1",
+        "sync_raw_httpx_1",
+        "get_patient, urllib3, 1 thread, vs raw httpx",
+        1 / 1.4,
+        "≥ 1.4x raw httpx",
+    ),
+    (
+        "sync_lib_urllib3_1",
+        "sync_raw_urllib3_1",
+        "get_patient, urllib3, 1 thread, vs raw urllib3",
+        1.10,
+        "≤ 1.10x raw urllib3",
+    ),
+    (
+        "sync_lib_httpx_1",
+        "sync_raw_httpx_1",
+        "get_patient, default (httpx), 1 thread",
+        1.05,
+        "≤ 1.05x",
+    ),
+    ("sync_raw_httpx_16", "sync_raw_httpx_16", "raw httpx.Client, 16 threads", None, ""),
+    ("sync_raw_urllib3_16", "sync_raw_httpx_16", "raw urllib3 + Patient, 16 threads", None, ""),
+    (
+        "sync_lib_urllib3_16",
+        "sync_raw_httpx_16",
+        "get_patient, urllib3, 16 threads, vs raw httpx",
+        1 / 1.8,
+        "≥ 1.8x raw httpx",
+    ),
+    (
+        "sync_lib_urllib3_16",
+        "sync_raw_urllib3_16",
+        "get_patient, urllib3, 16 threads, vs raw urllib3",
+        None,
+        "",
+    ),
+    (
+        "sync_lib_httpx_16",
+        "sync_raw_httpx_16",
+        "get_patient, default (httpx), 16 threads",
+        None,
+        "",
+    ),
+)
+
+
+def sync_transport_rows(runs: dict[str, list[Any]]) -> list[str]:
+    """Row 7: throughput = 1 / per-call time; ratios within each round, median across rounds."""
+    rows = []
+    for name, base, label, bound, goal in SYNC_TRANSPORT_ROWS:
+        if name not in runs:
+            continue
+        median, low, high = _spread([r["per_call_s"] for r in runs[name]])
+        per_round = [
+            b["per_call_s"] / a["per_call_s"] for a, b in zip(runs[name], runs[base], strict=True)
+        ]
+        speed = statistics.median(per_round)
+        ratio = (
+            "1.00x (baseline)"
+            if name == base
+            else f"{speed:.2f}x throughput ({min(per_round):.2f}-{max(per_round):.2f})"
+        )
+        met = "" if bound is None else _mark(1 / speed <= bound)
+        rows.append(
+            f"| 7 | sync transports | {label} | {_us(median)} ({1 / median:,.0f}/s) "
+            f"| {_us(low)} / {_us(high)} | {ratio} | {goal} | {met} |"
+        )
+    return rows
+
+
 def figures(runs: dict[str, list[Any]], memory: dict[str, Any]) -> dict[str, Any]:
     """Every number the table and the chart show, computed once."""
     out: dict[str, Any] = {"per_call": {}, "ratios": {}}
@@ -254,7 +336,7 @@ def render(
     results: Path,
 ) -> str:
     f = figures(runs, memory)
-    rows = table(f, imports)
+    rows = table(f, imports) + sync_transport_rows(runs)
     notes = [
         "",
         f"Server: {context['server']}, on loopback; {context['cores']}.",
@@ -272,7 +354,9 @@ def render(
         "20,000 calls per round, each timed alone; the Min / max column shows p99 "
         "min / max over rounds, and Met uses the worst round. Row 4: the downstream answers "
         "after 20 ms (a slow Facility), counted by the transport. Row 5: httpx.MockTransport "
-        f"stub, default cache size; {f['rss']['seconds']:.0f} s.",
+        f"stub, default cache size; {f['rss']['seconds']:.0f} s. Row 7: one client shared by "
+        "1 or 16 threads; the ratio is throughput against the named baseline of the same round "
+        "(goals: issue 21).",
         import_note(imports),
         f"Run time {context['seconds']:.0f} s."
         + (" QUICK RUN (small counts)." if context["quick"] else ""),

@@ -19,8 +19,10 @@ import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -28,6 +30,7 @@ import httpx
 import pybreaker
 import structlog
 import tenacity
+import urllib3
 from _payloads import FACILITY_ID, PATIENT_ID, facility_envelope
 from pydantic import BaseModel
 
@@ -173,6 +176,48 @@ def per_call_async(spec: Result) -> Result:
             await closer()
 
     return {"per_call_s": asyncio.run(main())}
+
+
+# -- row 7: sync transports under threads ------------------------------------------------
+def threaded(call: Callable[[], Any], calls: int, warmup: int, threads: int) -> float:
+    """Seconds of wall time per call with ``threads`` threads sharing ``calls`` calls."""
+    if threads == 1:
+        return timed_loop(call, calls, warmup)
+    share = calls // threads
+
+    def run(n: int) -> None:
+        for _ in range(n):
+            call()
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(run, [max(1, warmup // threads)] * threads))
+        started = time.perf_counter()
+        list(pool.map(run, [share] * threads))
+        return (time.perf_counter() - started) / (share * threads)
+
+
+def sync_throughput(spec: Result) -> Result:
+    """``get_patient`` on either sync transport vs raw httpx (GET + json()) and raw urllib3
+    (GET + json + ``Patient`` validation), one client shared by every thread."""
+    kind, threads = spec["kind"], spec["threads"]
+    if kind == "raw_httpx":
+        http = httpx.Client(base_url=spec["base_url"], trust_env=False)
+        call: Callable[[], Any] = lambda: http.get(PATIENT_PATH).json()  # noqa: E731
+    elif kind == "raw_urllib3":
+        url = urlsplit(spec["base_url"])
+        pool = urllib3.HTTPConnectionPool(
+            url.hostname or "", url.port, maxsize=max(10, threads), retries=False
+        )
+
+        def call() -> Any:
+            answer = pool.request("GET", PATIENT_PATH)
+            return Patient.model_validate(json.loads(answer.data)["data"])
+
+    else:
+        transport = kind.removeprefix("lib_")
+        client = ClinicalServiceClient(config=config(spec, sync_transport=transport))
+        call = lambda: client.get_patient(PATIENT_ID)  # noqa: E731
+    return {"per_call_s": threaded(call, spec["calls"], spec["warmup"], threads)}
 
 
 # -- row 2: cache hit ------------------------------------------------------------------------
@@ -405,6 +450,7 @@ VARIANTS: dict[str, Callable[[Result], Result]] = {
     "fail_fast": fail_fast,
     "stampede": stampede,
     "rss": rss,
+    "sync_throughput": sync_throughput,
 }
 
 

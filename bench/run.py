@@ -13,6 +13,9 @@ minutes on a two-core machine:
 5. RSS while 1,000,000 distinct facility ids go through the bounded cache (stub transport);
 6. ``import nilecare_clients`` (and a client class) time vs ``import httpx``, with and without
    the optional extras (``bench/imports.py``).
+7. sync transports, 1 and 16 threads sharing one client: ``get_patient`` on
+   ``sync_transport="urllib3"`` and on the default vs raw httpx (GET + ``json()``) and raw
+   urllib3 (GET + json + ``Patient`` validation).
 
 Every variant runs in its own process (``bench/_worker.py``) and the rounds interleave the
 variants, so a neighbour's load hits all of them alike; ratios are taken within a round, then
@@ -115,6 +118,14 @@ def main() -> None:
             "raw_async_16": {"variant": "per_call_async", "kind": "raw", "concurrency": 16},
             "lib_async_16": {"variant": "per_call_async", "kind": "lib", "concurrency": 16},
         }
+        for kind in ("raw_httpx", "raw_urllib3", "lib_httpx", "lib_urllib3"):
+            for threads in (1, 16):
+                per_call[f"sync_{kind}_{threads}"] = {
+                    "variant": "sync_throughput",
+                    "kind": kind,
+                    "threads": threads,
+                    "calls": calls,
+                }
         for name, spec in per_call.items():
             spec.setdefault("calls", calls // 2 if "16" in name else calls)
             spec.update(warmup=300, base_url=base, core=client_core)
@@ -161,6 +172,7 @@ def main() -> None:
             for name in (
                 "nilecare-clients",
                 "httpx",
+                "urllib3",
                 "pydantic",
                 "structlog",
                 "tenacity",

@@ -17,7 +17,7 @@ import inspect
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from json import loads as json_loads
 from types import TracebackType
@@ -67,12 +67,14 @@ from nilecare_clients._log import audit_logger, emit, enabled, record_access
 from nilecare_clients._resilience import breaker as _breaker
 from nilecare_clients._resilience.registry import state_for
 from nilecare_clients._transport import (
-    build_async_client,
-    build_sync_client,
+    AsyncHttpxWire,
+    HttpxWire,
+    build_async_wire,
+    build_sync_wire,
     map_transport_error,
     timeout_for,
-    wrong_event_loop,
 )
+from nilecare_clients._wire import AsyncWire, SyncWire, WireFailure, wrong_event_loop
 
 __all__ = ["AsyncBaseServiceClient", "BaseServiceClient", "HealthStatus"]
 
@@ -134,6 +136,7 @@ class _Call:
         "method",
         "outcome",
         "params",
+        "phase",
         "probe",
         "repeatable",
         "retries",
@@ -155,6 +158,8 @@ class _Call:
     maybe_applied: bool
     method: str
     params: Mapping[str, Any] | None
+    #: Where an async attempt is, for the deadline's error: waiting, or reading the body.
+    phase: str
     probe: int
     repeatable: bool
     retries: int
@@ -202,7 +207,7 @@ class _ClientCore:
             headers["X-API-Key"] = config.api_key.get_secret_value()
         self.static_headers = headers
         self.token_provider = config.token_provider
-        self._longest_timeout = max(
+        self.longest_timeout = max(
             config.connect_timeout, config.read_timeout, config.write_timeout, config.pool_timeout
         )
         # What each call adds to the http client's own defaults, and the timeout it names: the
@@ -412,9 +417,8 @@ class _ClientCore:
             request_sent=False,
         )
 
-    def build_request(
-        self, http: httpx.Client | httpx.AsyncClient, call: _Call, attempt: int, token: str | None
-    ) -> httpx.Request:
+    def prepare_attempt(self, call: _Call, attempt: int, token: str | None) -> float:
+        """This attempt's headers (deadline, retry number, token); returns the time left."""
         headers = call.headers
         if attempt == 1:
             # Only a first attempt that really goes out earns retry budget (a call refused by
@@ -426,7 +430,14 @@ class _ClientCore:
             headers["X-Retry-Attempt"] = str(call.retries)
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        if left >= self._longest_timeout:
+        return left
+
+    def build_request(
+        self, http: httpx.Client | httpx.AsyncClient, call: _Call, attempt: int, token: str | None
+    ) -> httpx.Request:
+        """The httpx request of one attempt (the httpx wires only)."""
+        left = self.prepare_attempt(call, attempt, token)
+        if left >= self.longest_timeout:
             timeout = self.default_timeout
         else:
             timeout = timeout_for(self.config, left)
@@ -435,7 +446,7 @@ class _ClientCore:
             call.url,
             params=call.params,
             content=call.content,
-            headers=headers,
+            headers=call.headers,
             timeout=timeout,
         )
         name_route(request, self.config.base_url, call.route)
@@ -461,6 +472,60 @@ class _ClientCore:
         self._attempted(call, attempt, status, "ResponseTooLargeError", started)
         reason = f"body over max_response_bytes ({self.config.max_response_bytes})"
         return self._invalid(call, status, reason, [], None, ResponseTooLargeError)
+
+    def read_body(
+        self,
+        call: _Call,
+        status: int,
+        headers: Mapping[str, str],
+        chunks: Iterable[bytes],
+        attempt: int,
+        started: float,
+    ) -> bytes:
+        """The body, chunk by chunk: never past the size limit, never past the deadline.
+
+        Sync checks the deadline between chunks: a blocking read cannot be interrupted, so a
+        sync call ends at the deadline plus at most one read gap (itself capped by the
+        per-attempt read timeout). Async bounds the whole attempt with one timer instead.
+        """
+        limit = self.body_limit(call, status, headers, attempt, started)
+        parts: list[bytes] = []
+        size = 0
+        for chunk in chunks:
+            if parts and self.past_deadline(call):  # more body after the deadline: stop
+                raise self.deadline_exceeded(call, "while reading the body", attempt, started)
+            parts.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                if 200 <= status < 300:
+                    raise self.too_large(call, status, attempt, started)
+                break  # an error body is kept only up to ERROR_BODY_LIMIT
+        content = parts[0] if len(parts) == 1 else b"".join(parts)
+        return content[:limit] if size > limit else content
+
+    async def aread_body(
+        self,
+        call: _Call,
+        status: int,
+        headers: Mapping[str, str],
+        chunks: AsyncIterable[bytes],
+        attempt: int,
+        started: float,
+    ) -> bytes:
+        """``read_body`` for the async wires (the deadline is the attempt's one timer)."""
+        limit = self.body_limit(call, status, headers, attempt, started)
+        call.phase = "while reading the body"
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in chunks:
+            parts.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                if 200 <= status < 300:
+                    raise self.too_large(call, status, attempt, started)
+                break  # an error body is kept only up to ERROR_BODY_LIMIT
+        content = parts[0] if len(parts) == 1 else b"".join(parts)
+        return content[:limit] if size > limit else content
 
     def past_deadline(self, call: _Call) -> bool:
         return self.retry.clock() >= call.deadline
@@ -496,13 +561,25 @@ class _ClientCore:
     def on_transport_error(
         self, call: _Call, exc: Exception, attempt: int, started: float
     ) -> ServiceError:
-        error, unhealthy = map_transport_error(
-            exc,
-            service=self.service,
-            method=call.method,
-            path_template=call.route,
-            correlation_id=call.correlation_id,
-        )
+        if isinstance(exc, WireFailure):
+            failure = exc.failure
+            error = failure.public(
+                service=self.service,
+                method=call.method,
+                path_template=call.route,
+                correlation_id=call.correlation_id,
+                detail=f"{failure.detail} ({exc.kind})",
+                request_sent=failure.request_sent,
+            )
+            unhealthy = failure.unhealthy
+        else:
+            error, unhealthy = map_transport_error(
+                exc,
+                service=self.service,
+                method=call.method,
+                path_template=call.route,
+                correlation_id=call.correlation_id,
+            )
         call.verdict = _Verdict.GONE if unhealthy else _Verdict.NEUTRAL
         return self._finish_error(call, error, attempt, started)
 
@@ -766,6 +843,7 @@ _POOL_FIELDS = (
     "verify",
     "client_cert",
     "async_transport",
+    "sync_transport",
 )
 
 
@@ -783,10 +861,10 @@ def _new_config(config: ServiceConfig, changes: Mapping[str, Any]) -> ServiceCon
 
 
 class _Lifecycle:
-    """Closed or not, the event loop an async client is bound to, and the HTTP client of this
-    process (rebuilt in a forked child when it was built here); shared with copies."""
+    """Closed or not, the event loop an async client is bound to, and the wire of this process
+    (rebuilt in a forked child when it was built here); shared with copies."""
 
-    __slots__ = ("bind_loop", "closed", "generation", "http", "loop", "rebuildable")
+    __slots__ = ("bind_loop", "closed", "generation", "loop", "rebuildable", "wire")
 
     def __init__(self, bind_loop: bool, rebuildable: bool) -> None:
         self.closed = False
@@ -794,7 +872,7 @@ class _Lifecycle:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.rebuildable = rebuildable
         self.generation = _state.process.generation
-        self.http: httpx.Client | httpx.AsyncClient | None = None
+        self.wire: SyncWire | AsyncWire | None = None
 
 
 class _ClientBase:
@@ -803,8 +881,10 @@ class _ClientBase:
     _core: _ClientCore
     _owns_http: bool
     _life: _Lifecycle
-    _http: httpx.Client | httpx.AsyncClient
-    #: The process generation ``_http`` belongs to (``_state.process``; bumped by a fork).
+    _wire: SyncWire | AsyncWire
+    #: The httpx client under an httpx wire (None on urllib3 or aiohttp).
+    _http: httpx.Client | httpx.AsyncClient | None
+    #: The process generation ``_wire`` belongs to (``_state.process``; bumped by a fork).
     _generation: int
     #: ``with_options`` copies: closing one closes nothing (its parent owns the connections).
     _is_copy = False
@@ -851,7 +931,7 @@ class _ClientBase:
         """
         if self._generation != _state.process.generation:
             self._after_fork()
-        if self._life.closed or self._http.is_closed:
+        if self._life.closed or self._wire.is_closed:
             raise ClientClosedError(
                 f"the {self._core.service!r} client is closed: create a new client (a "
                 "with_options copy shares its parent's connections and closes with it)"
@@ -859,9 +939,9 @@ class _ClientBase:
 
     def _after_fork(self) -> None:
         """In a forked child: the first object of a lifecycle (the client or a copy) to be
-        used rebuilds the transport from the config and abandons the parent's (see
-        ``_state``); every copy then adopts the new one. An async client's pool is no longer
-        bound to the parent's loop. An injected ``http_client`` or transport is left as it is.
+        used rebuilds the wire from the config and abandons the parent's (see ``_state``);
+        every copy then adopts the new one. An async client's pool is no longer bound to the
+        parent's loop. An injected ``http_client`` or transport is left as it is.
         """
         generation = _state.process.generation
         life = self._life
@@ -869,27 +949,34 @@ class _ClientBase:
             if life.generation != generation:
                 life.generation = generation
                 life.loop = None
-                if life.rebuildable and life.http is not None:
-                    _state.abandon(life.http)
-                    life.http = self._rebuild_transport()
-            http = life.http or self._http
-        if http is not self._http:
-            self._http = http
-            self._adopt_http(http, built_here=True)
+                if life.rebuildable and life.wire is not None:
+                    _state.abandon(life.wire)
+                    life.wire = self._rebuild_transport()
+            wire = life.wire or self._wire
+        if wire is not self._wire:
+            self._adopt_wire(wire, built_here=True)
         self._generation = generation
 
-    def _rebuild_transport(self) -> httpx.Client | httpx.AsyncClient:
-        """A new HTTP client (pool, transport) from this client's config, as the constructor
-        builds it: the one place a transport is rebuilt (after a fork)."""
+    def _rebuild_transport(self) -> SyncWire | AsyncWire:
+        """A new wire (pool, transport) from this client's config, as the constructor builds
+        it: the one place a transport is rebuilt (after a fork)."""
         config = self._core.config
         if isinstance(self, AsyncBaseServiceClient):
-            return build_async_client(config, None)
-        return build_sync_client(config, None)
+            return build_async_wire(config, None, None)
+        return build_sync_wire(config, None, None)
+
+    def _adopt_wire(self, wire: SyncWire | AsyncWire, built_here: bool) -> None:
+        """Send through ``wire``; under an httpx wire, its client is bound as ``_http``."""
+        self._generation = self._life.generation
+        self._life.wire = wire
+        self._wire = wire
+        self._http = None
+        if isinstance(wire, (HttpxWire, AsyncHttpxWire)):
+            self._http = wire.http
+            self._adopt_http(wire.http, built_here)
 
     def _adopt_http(self, http: httpx.Client | httpx.AsyncClient, built_here: bool) -> None:
         """A client built here sends our fixed headers itself, once set (see ``bind_http``)."""
-        self._generation = self._life.generation
-        self._life.http = http
         if built_here:
             static = self._core.static_headers
             for name in _CLIENT_DEFAULT_HEADERS:
@@ -915,15 +1002,10 @@ class _ClientBase:
             answered_as=_service_named_in(body) if status == 200 else None,
         )
 
-    def _health_request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
+    def _health_request(self) -> tuple[str, dict[str, str]]:
         cid = get_correlation_id() or new_correlation_id()
         headers = dict(self._core.static_headers, **{"X-Correlation-ID": cid, "X-Request-ID": cid})
-        return http.build_request(
-            "GET",
-            self._core.config.base_url + self._core.config.health_path,
-            headers=headers,
-            timeout=self._core.timeout,
-        )
+        return self._core.config.base_url + self._core.config.health_path, headers
 
     def __repr__(self) -> str:
         core = self._core
@@ -953,6 +1035,8 @@ class BaseServiceClient(_ClientBase):
     breaker, retry budget and bulkhead are shared with every other client of the same name.
     """
 
+    _wire: SyncWire
+
     def __init__(
         self,
         *,
@@ -967,8 +1051,9 @@ class BaseServiceClient(_ClientBase):
         self._life = _Lifecycle(
             bind_loop=False, rebuildable=http_client is None and transport is None
         )
-        self._http: httpx.Client = http_client or build_sync_client(config, transport)
-        self._adopt_http(self._http, built_here=http_client is None)
+        self._adopt_wire(
+            build_sync_wire(config, http_client, transport), built_here=http_client is None
+        )
 
     def close(self) -> None:
         """Close the connections; later calls (and calls on copies) raise ClientClosedError."""
@@ -977,7 +1062,7 @@ class BaseServiceClient(_ClientBase):
         if not self._is_copy:
             self._life.closed = True
         if self._owns_http:
-            self._http.close()
+            self._wire.close()
 
     def __enter__(self) -> Self:
         self._ensure_open()
@@ -995,11 +1080,9 @@ class BaseServiceClient(_ClientBase):
         """Probe ``GET /health`` once (no retry, no breaker); never raises for an outage."""
         self._ensure_open()
         started = time.perf_counter()
-        try:
-            response = self._http.send(self._health_request(self._http))
-        except httpx.HTTPError as exc:
-            return self._health(None, started, type(exc).__name__)
-        return self._health(response.status_code, started, None, response.content)
+        url, headers = self._health_request()
+        status, failure, body = self._wire.health(self._core, url, headers)
+        return self._health(status, started, failure, body)
 
     def _run(self, endpoint: Endpoint[T], *ids: str, **values: Any) -> T:
         """Call a declared endpoint with this call's ids and values (see ``_endpoint.py``)."""
@@ -1103,53 +1186,17 @@ class BaseServiceClient(_ClientBase):
         if not core.bulkhead.acquire(core.bulkhead_wait(call)):
             raise core.bulkhead_full(call)
         started = time.perf_counter()
-        unwritable = False
         try:
-            request = core.build_request(self._http, call, attempt, token)
-            response = self._http.send(request, stream=True)
-            try:
-                content = self._read(call, response, attempt, started)
-            finally:
-                response.close()
-        except (httpx.LocalProtocolError, UnicodeError):
-            unwritable = True  # raised below, off the chain: the error quotes the header
-        except httpx.RequestError as exc:
-            raise core.on_transport_error(call, exc, attempt, started) from exc
+            status, headers, content = self._wire.exchange(core, call, attempt, token, started)
         finally:
             core.bulkhead.release()
-        if unwritable:
-            raise core.unwritable(call)
-        return core.on_response(
-            call, response.status_code, response.headers, content, attempt, started
-        )
-
-    def _read(self, call: _Call, response: httpx.Response, attempt: int, started: float) -> bytes:
-        """The body, chunk by chunk: never past the size limit, never past the deadline.
-
-        Sync checks the deadline between chunks: a blocking read cannot be interrupted, so a
-        sync call ends at the deadline plus at most one read gap (itself capped by the
-        per-attempt read timeout). Async bounds the whole attempt with one timer instead.
-        """
-        core = self._core
-        status = response.status_code
-        limit = core.body_limit(call, status, response.headers, attempt, started)
-        parts: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
-            if parts and core.past_deadline(call):  # more body after the deadline: stop
-                raise core.deadline_exceeded(call, "while reading the body", attempt, started)
-            parts.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                if 200 <= status < 300:
-                    raise core.too_large(call, status, attempt, started)
-                break  # an error body is kept only up to ERROR_BODY_LIMIT
-        content = parts[0] if len(parts) == 1 else b"".join(parts)
-        return content[:limit] if size > limit else content
+        return core.on_response(call, status, headers, content, attempt, started)
 
 
 class AsyncBaseServiceClient(_ClientBase):
     """The asyncio twin of ``BaseServiceClient``: same behaviour, same shared state."""
+
+    _wire: AsyncWire
 
     def __init__(
         self,
@@ -1166,8 +1213,9 @@ class AsyncBaseServiceClient(_ClientBase):
         # transport is the caller's to manage.
         built = http_client is None and transport is None
         self._life = _Lifecycle(bind_loop=built, rebuildable=built)
-        self._http: httpx.AsyncClient = http_client or build_async_client(config, transport)
-        self._adopt_http(self._http, built_here=http_client is None)
+        self._adopt_wire(
+            build_async_wire(config, http_client, transport), built_here=http_client is None
+        )
 
     async def aclose(self) -> None:
         """Close the connections; later calls (and calls on copies) raise ClientClosedError."""
@@ -1176,7 +1224,7 @@ class AsyncBaseServiceClient(_ClientBase):
         if not self._is_copy:
             self._life.closed = True
         if self._owns_http:
-            await self._http.aclose()
+            await self._wire.aclose()
 
     async def __aenter__(self) -> Self:
         self._ensure_open()
@@ -1194,11 +1242,9 @@ class AsyncBaseServiceClient(_ClientBase):
         """Probe ``GET /health`` once (no retry, no breaker); never raises for an outage."""
         self._ensure_usable()
         started = time.perf_counter()
-        try:
-            response = await self._http.send(self._health_request(self._http))
-        except httpx.HTTPError as exc:
-            return self._health(None, started, type(exc).__name__)
-        return self._health(response.status_code, started, None, response.content)
+        url, headers = self._health_request()
+        status, failure, body = await self._wire.health(self._core, url, headers)
+        return self._health(status, started, failure, body)
 
     async def _arun(self, endpoint: Endpoint[T], *ids: str, **values: Any) -> T:
         """Call a declared endpoint with this call's ids and values (see ``_endpoint.py``)."""
@@ -1310,53 +1356,16 @@ class AsyncBaseServiceClient(_ClientBase):
         ):
             raise core.bulkhead_full(call)
         started = time.perf_counter()
-        phase = "waiting for the answer"
-        unwritable = False
+        call.phase = "waiting for the answer"
         try:
             # One timer for the whole exchange: a body trickled byte by byte, each byte inside
             # the read timeout, still ends at the deadline, on either async transport.
             async with asyncio.timeout(max(0.0, call.deadline - core.retry.clock())):
-                request = core.build_request(self._http, call, attempt, token)
-                response = await self._http.send(request, stream=True)
-                phase = "while reading the body"
-                try:
-                    content = await self._aread(call, response, attempt, started)
-                finally:
-                    await response.aclose()
+                status, headers, content = await self._wire.exchange(
+                    core, call, attempt, token, started
+                )
         except TimeoutError:
-            raise core.deadline_exceeded(call, phase, attempt, started) from None
-        except (httpx.LocalProtocolError, UnicodeError):
-            unwritable = True  # raised below, off the chain: the error quotes the header
-        except httpx.RequestError as exc:
-            raise core.on_transport_error(call, exc, attempt, started) from exc
+            raise core.deadline_exceeded(call, call.phase, attempt, started) from None
         finally:
             core.bulkhead.release()
-        if unwritable:
-            raise core.unwritable(call)
-        return core.on_response(
-            call, response.status_code, response.headers, content, attempt, started
-        )
-
-    async def _aread(
-        self, call: _Call, response: httpx.Response, attempt: int, started: float
-    ) -> bytes:
-        """The body, chunk by chunk: never past the size limit, never past the deadline.
-
-        Sync checks the deadline between chunks: a blocking read cannot be interrupted, so a
-        sync call ends at the deadline plus at most one read gap (itself capped by the
-        per-attempt read timeout). Async bounds the whole attempt with one timer instead.
-        """
-        core = self._core
-        status = response.status_code
-        limit = core.body_limit(call, status, response.headers, attempt, started)
-        parts: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            parts.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                if 200 <= status < 300:
-                    raise core.too_large(call, status, attempt, started)
-                break  # an error body is kept only up to ERROR_BODY_LIMIT
-        content = parts[0] if len(parts) == 1 else b"".join(parts)
-        return content[:limit] if size > limit else content
+        return core.on_response(call, status, headers, content, attempt, started)

@@ -39,6 +39,7 @@ from nilecare_clients.clinical import AsyncClinicalServiceClient
 from nilecare_clients.testing import FakeClinicalService, make_patient, route_to, set_testing
 from scripted_server import Action, scripted_server
 from support import call
+from tls_material import tls_material
 
 
 class Thing(BaseModel):
@@ -81,9 +82,9 @@ def test_env_rejects_an_unknown_transport() -> None:
 
 
 def test_aiohttp_without_the_extra_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without httpx-aiohttp installed, choosing aiohttp fails at construction naming the extra;
-    the sync client and the default transport do not care."""
-    monkeypatch.setitem(sys.modules, "httpx_aiohttp", None)  # as if it were not installed
+    """Without aiohttp installed, choosing it fails at construction naming the extra; the sync
+    client and the default transport do not care."""
+    monkeypatch.setitem(sys.modules, "aiohttp", None)  # as if it were not installed
     monkeypatch.delitem(sys.modules, "nilecare_clients._aiohttp", raising=False)
     config = config_for("http://clinical.test", async_transport="aiohttp")
     with pytest.raises(ConfigurationError, match=r"nilecare-clients\[aiohttp\]"):
@@ -110,25 +111,13 @@ async def test_an_injected_transport_or_route_wins_over_the_setting() -> None:
             assert (await client.get_patient(patient["id"])).id == patient["id"]
 
 
-# -- classification from the cause, not from the adapter's name ------------------------------
+# -- classification by cause ------------------------------------------------------------------
 
 
-def adapter_error(name: type[httpx.TransportError], cause: BaseException) -> httpx.TransportError:
-    """What httpx-aiohttp 0.2.0 raises: an httpx class of its choosing, ``from`` aiohttp's."""
-    try:
-        try:
-            raise cause
-        except BaseException as exc:
-            raise name("adapter") from exc
-    except httpx.TransportError as error:
-        return error
+def classify(exc: BaseException) -> Any:
+    from nilecare_clients._aiohttp import _classified
 
-
-def classify(exc: Exception) -> tuple[Any, bool]:
-    error, unhealthy = map_transport_error(
-        exc, service="clinical", method="POST", path_template="/x", correlation_id="c"
-    )
-    return error, unhealthy
+    return _classified(exc).failure
 
 
 def connection_key() -> Any:
@@ -140,7 +129,7 @@ def connection_key() -> Any:
 @pytest.mark.parametrize(
     ("cause", "expected", "sent"),
     [
-        # The adapter calls all of these ConnectTimeout; only the first two sent nothing.
+        # Only what fails in the connector sent nothing.
         (aiohttp.ConnectionTimeoutError("t"), ServiceTimeoutError, False),
         (
             aiohttp.ClientConnectorError(connection_key(), OSError(111, "refused")),
@@ -157,21 +146,22 @@ def connection_key() -> Any:
 def test_aiohttp_failures_are_judged_by_their_cause(
     cause: BaseException, expected: type[ServiceError], sent: bool
 ) -> None:
-    """A reset after the body, named ConnectTimeout by the adapter, still counts as sent."""
-    error, unhealthy = classify(adapter_error(httpx.ConnectTimeout, cause))
-    assert type(error) is expected
-    assert error.request_sent is sent
-    assert unhealthy is True
-    assert type(cause).__name__ in str(error)
+    """A reset after the body counts as sent; a connector failure does not."""
+    failure = classify(cause)
+    assert failure.public is expected
+    assert failure.request_sent is sent
+    assert failure.unhealthy is True
 
 
-def test_a_cause_deeper_in_the_chain_is_found_and_httpx_failures_are_unchanged() -> None:
-    """The aiohttp cause is found through ``__context__`` too; plain httpx errors keep their row."""
-    outer = httpx.ConnectTimeout("outer")
-    outer.__context__ = adapter_error(httpx.ConnectTimeout, aiohttp.ServerDisconnectedError())
-    assert classify(outer)[0].request_sent is True
-    assert classify(httpx.ConnectTimeout("x"))[0].request_sent is False
-    pool, unhealthy = classify(httpx.PoolTimeout("x"))
+def test_httpx_failures_keep_their_rows() -> None:
+    def classify_httpx(exc: Exception) -> tuple[Any, bool]:
+        return map_transport_error(
+            exc, service="clinical", method="POST", path_template="/x", correlation_id="c"
+        )
+
+    assert classify_httpx(httpx.ConnectTimeout("x"))[0].request_sent is False
+    assert classify_httpx(httpx.ReadError("x"))[0].request_sent is True
+    pool, unhealthy = classify_httpx(httpx.PoolTimeout("x"))
     assert pool.request_sent is False and unhealthy is False
 
 
@@ -425,72 +415,10 @@ async def test_a_cancelled_call_gives_back_its_bulkhead_slot(
         assert (await get_thing(client, response_model=Thing)).id == "p-1"
 
 
-def _tls_material(tmp: Any) -> dict[str, str]:
-    """A CA, a server certificate for 127.0.0.1 and a client certificate, as PEM files."""
-    import datetime
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    now = datetime.datetime.now(datetime.UTC)
-
-    def issue(
-        name: str, issuer: Any, issuer_key: Any, *, ca: bool, server: bool
-    ) -> tuple[Any, Any]:
-        key = ec.generate_private_key(ec.SECP256R1())
-        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(issuer or subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        )
-        if ca:
-            builder = builder.add_extension(
-                x509.KeyUsage(False, False, False, False, False, True, True, False, False), True
-            )
-        else:
-            usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
-            builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-        if server:
-            builder = builder.add_extension(
-                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                critical=False,
-            )
-        cert = builder.sign(issuer_key or key, hashes.SHA256())
-        return cert, key
-
-    ca_cert, ca_key = issue("test-ca", None, None, ca=True, server=False)
-    files: dict[str, str] = {}
-    for label, (cert, key) in {
-        "ca": (ca_cert, ca_key),
-        "server": issue("127.0.0.1", ca_cert.subject, ca_key, ca=False, server=True),
-        "client": issue("triage-service", ca_cert.subject, ca_key, ca=False, server=False),
-    }.items():
-        cert_path, key_path = tmp / f"{label}.pem", tmp / f"{label}.key"
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-        files[label], files[f"{label}_key"] = str(cert_path), str(key_path)
-    return files
-
-
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     pytest.importorskip("cryptography")
-    return _tls_material(tmp_path_factory.mktemp("tls"))
+    return tls_material(tmp_path_factory.mktemp("tls"))
 
 
 async def serve_tls(

@@ -1,6 +1,7 @@
 """A malformed answer never puts the request's URL (a patient search's name) on the error chain.
 
-aiohttp's own exceptions quote the full URL with its query; the default transport's do not.
+aiohttp's and urllib3's own exceptions quote the full URL with its query; the default
+transport's do not.
 A raw loopback server answers with a broken ``Content-Length``; every transport must raise the
 same kind of library error, and nothing on its ``__cause__``/``__context__`` chain may hold the
 search term.
@@ -61,25 +62,26 @@ def _chain(error: BaseException) -> list[str]:
     return seen
 
 
-@pytest.mark.parametrize("kind", ["sync", "httpx", "aiohttp"])
+@pytest.mark.parametrize("kind", ["sync", "urllib3", "httpx", "aiohttp"])
 async def test_malformed_answer_keeps_the_search_term_off_the_chain(
     broken_server: str, kind: str
 ) -> None:
     """ServiceUnavailableError on every transport, and no link of its chain names the patient."""
-    extra: dict[str, Any] = {} if kind == "sync" else {"async_transport": kind}
+    sync = kind in ("sync", "urllib3")
+    extra: dict[str, Any] = {"sync_transport": "urllib3"} if kind == "urllib3" else {}
+    if not sync:
+        extra["async_transport"] = kind
     config = ServiceConfig(
         name="clinical", base_url=broken_server, retry={"max_attempts": 1}, **extra
     )
     client: Any = (
-        ClinicalServiceClient(config=config)
-        if kind == "sync"
-        else AsyncClinicalServiceClient(config=config)
+        ClinicalServiceClient(config=config) if sync else AsyncClinicalServiceClient(config=config)
     )
     try:
         with pytest.raises(ServiceUnavailableError) as info:
             await call(client.search_patients(NAME))
     finally:
-        await call(client.aclose() if kind != "sync" else client.close())
+        await call(client.close() if sync else client.aclose())
     links = _chain(info.value)
     assert len(links) >= 2  # the transport's own error is still there to debug with
     for link in links:

@@ -64,12 +64,10 @@ INTENDED = {
     ("BaseServiceClient", "_token"): (
         "sync refuses an async token provider; async awaits whatever the provider returns"
     ),
-    ("BaseServiceClient", "_read"): (
-        "sync checks the deadline between chunks (a blocking read cannot be interrupted); "
-        "async bounds the whole attempt with one timer"
-    ),
     ("BaseServiceClient", "_attempt"): (
-        "async makes no coroutine for what needs no waiting (no token provider, a free slot)"
+        "async makes no coroutine for what needs no waiting (no token provider, a free slot), "
+        "and bounds the whole exchange with one timer (sync checks the deadline between "
+        "chunks in the core's reader: a blocking read cannot be interrupted)"
     ),
 }
 

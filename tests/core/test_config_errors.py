@@ -42,6 +42,7 @@ def one_line(error: BaseException) -> str:
         ({"max_in_flight": 0}, "max_in_flight must be greater than or equal to 1"),
         ({"retry": {"max_attempts": 0}}, "retry.max_attempts must be greater than or equal to 1"),
         ({"async_transport": "curl"}, "async_transport must be 'httpx' or 'aiohttp'"),
+        ({"sync_transport": "curl"}, "sync_transport must be 'httpx' or 'urllib3'"),
         ({"colour": "blue"}, "colour is not a known setting"),
         ({"idempotency_keys_honoured": "yes"}, "idempotency_keys_honoured must be a valid boolean"),
     ],

@@ -91,6 +91,7 @@ def test_with_options_cannot_change_the_in_flight_limit(kind: str) -> None:
         {"keepalive_expiry": 1.0},
         {"verify": False},
         {"async_transport": "aiohttp"},
+        {"sync_transport": "urllib3"},
     ],
 )
 def test_with_options_refuses_pool_settings(kind: str, changes: dict[str, Any]) -> None:

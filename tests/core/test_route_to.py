@@ -52,11 +52,10 @@ def test_routes_end_with_the_block_and_with_reset_state() -> None:
     seen: list[str] = []
     with route_to(clinical=answering("fake", seen)):
         pass
-    client = build("sync")
-    assert not isinstance(client._http._transport, httpx.MockTransport)
+    assert not isinstance(_transport_of(build("sync")), httpx.MockTransport)
     routing = route_to(clinical=answering("fake", seen))
     reset_state()
-    assert not isinstance(build("sync")._http._transport, httpx.MockTransport)
+    assert not isinstance(_transport_of(build("sync")), httpx.MockTransport)
     routing.undo()
 
 
@@ -67,4 +66,10 @@ def test_other_services_are_untouched() -> None:
         facility = BaseServiceClient(
             config=ServiceConfig(name="facility", base_url="http://facility.invalid")
         )
-        assert not isinstance(facility._http._transport, httpx.MockTransport)
+        assert not isinstance(_transport_of(facility), httpx.MockTransport)
+
+
+def _transport_of(client: Any) -> object:
+    """The httpx transport under a client on the default sync transport."""
+    assert client._http is not None
+    return client._http._transport

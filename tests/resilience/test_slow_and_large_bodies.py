@@ -2,7 +2,7 @@
 
 A raw socket server sends the status line and headers at once and then the body as it is told:
 trickled a byte at a time (each byte well inside the read timeout), or far larger than the
-client accepts. Every test runs for the sync client and both async transports.
+client accepts. Every test runs for both sync transports and both async transports.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def body_server(mode: str, **kwargs: Any) -> Iterator[BodyServer]:
         listener.close()
 
 
-@pytest.fixture(params=["sync", "httpx", "aiohttp"])
+@pytest.fixture(params=["sync", "urllib3", "httpx", "aiohttp"])
 def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -115,13 +115,14 @@ async def make(kind: str) -> Any:
     made: list[Any] = []
 
     def factory(url: str, **changes: Any) -> Any:
-        extra: dict[str, Any] = {} if kind == "sync" else {"async_transport": kind}
+        sync = kind in ("sync", "urllib3")
+        extra: dict[str, Any] = {"sync_transport": "urllib3"} if kind == "urllib3" else {}
+        if not sync:
+            extra["async_transport"] = kind
         config = ServiceConfig(
             name="things", base_url=url, retry={"max_attempts": 1}, **extra, **changes
         )
-        client: Any = (BaseServiceClient if kind == "sync" else AsyncBaseServiceClient)(
-            config=config
-        )
+        client: Any = (BaseServiceClient if sync else AsyncBaseServiceClient)(config=config)
         made.append(client)
         return client
 
