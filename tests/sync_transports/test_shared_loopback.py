@@ -29,7 +29,7 @@ from resilience.test_chaos import (  # noqa: F401
     test_recovery_closes_through_half_open,
     test_thirty_percent_503s_are_ridden_out,
     test_thirty_percent_503s_with_defaults_shed_load,
-    test_total_outage_opens_the_breaker_and_stops_connecting,
+    test_total_outage_stops_connecting_after_the_first_second,
 )
 from resilience.test_deadline import test_deadline_scope_bounds_a_call_to_a_slow_server  # noqa: F401
 from resilience.test_writes_loopback import (  # noqa: F401
