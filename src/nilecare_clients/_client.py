@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from json import loads as json_loads
 from types import TracebackType
 from typing import Any, Self, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
@@ -851,6 +852,11 @@ def _new_config(config: ServiceConfig, changes: Mapping[str, Any]) -> ServiceCon
     values = {name: getattr(config, name) for name in type(config).model_fields}
     values.update(changes)
     new = type(config)(**values)
+    if _origin(new.base_url) != _origin(config.base_url):
+        raise ConfigurationError(
+            "with_options cannot change base_url's scheme, host or port: the copy shares its "
+            "parent's connection pool; build a new client for another origin"
+        )
     for field in _POOL_FIELDS:
         if getattr(new, field) != getattr(config, field):
             raise ConfigurationError(
@@ -860,19 +866,36 @@ def _new_config(config: ServiceConfig, changes: Mapping[str, Any]) -> ServiceCon
     return new
 
 
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
 class _Lifecycle:
     """Closed or not, the event loop an async client is bound to, and the wire of this process
     (rebuilt in a forked child when it was built here); shared with copies."""
 
-    __slots__ = ("bind_loop", "closed", "generation", "loop", "rebuildable", "wire")
+    __slots__ = (
+        "bind_loop",
+        "closed",
+        "config",
+        "default_headers",
+        "generation",
+        "loop",
+        "rebuildable",
+        "wire",
+    )
 
-    def __init__(self, bind_loop: bool, rebuildable: bool) -> None:
+    def __init__(self, config: ServiceConfig, bind_loop: bool, rebuildable: bool) -> None:
         self.closed = False
         self.bind_loop = bind_loop
         self.loop: asyncio.AbstractEventLoop | None = None
         self.rebuildable = rebuildable
         self.generation = _state.process.generation
         self.wire: SyncWire | AsyncWire | None = None
+        #: The constructor's config and the default headers it set: what a rebuild uses.
+        self.config = config
+        self.default_headers: dict[str, str] = {}
 
 
 class _ClientBase:
@@ -939,9 +962,9 @@ class _ClientBase:
 
     def _after_fork(self) -> None:
         """In a forked child: the first object of a lifecycle (the client or a copy) to be
-        used rebuilds the wire from the config and abandons the parent's (see ``_state``);
-        every copy then adopts the new one. An async client's pool is no longer bound to the
-        parent's loop. An injected ``http_client`` or transport is left as it is.
+        used rebuilds the wire as the constructor built it and abandons the parent's (see
+        ``_state``); every copy then adopts the new one. An async client's pool is no longer
+        bound to the parent's loop. An injected ``http_client`` or transport is left as it is.
         """
         generation = _state.process.generation
         life = self._life
@@ -954,35 +977,44 @@ class _ClientBase:
                     life.wire = self._rebuild_transport()
             wire = life.wire or self._wire
         if wire is not self._wire:
-            self._adopt_wire(wire, built_here=True)
+            self._use_wire(wire)
         self._generation = generation
 
     def _rebuild_transport(self) -> SyncWire | AsyncWire:
-        """A new wire (pool, transport) from this client's config, as the constructor builds
-        it: the one place a transport is rebuilt (after a fork)."""
-        config = self._core.config
+        """A new wire (pool, transport) from the constructor's config, with the constructor's
+        default headers: the one place a transport is rebuilt (after a fork). Never from a
+        ``with_options`` copy's config, whichever object is used first in the child."""
+        config = self._life.config
         if isinstance(self, AsyncBaseServiceClient):
-            return build_async_wire(config, None, None)
-        return build_sync_wire(config, None, None)
+            wire: SyncWire | AsyncWire = build_async_wire(config, None, None)
+        else:
+            wire = build_sync_wire(config, None, None)
+        if isinstance(wire, (HttpxWire, AsyncHttpxWire)):
+            wire.http.headers.update(self._life.default_headers)
+        return wire
 
     def _adopt_wire(self, wire: SyncWire | AsyncWire, built_here: bool) -> None:
-        """Send through ``wire``; under an httpx wire, its client is bound as ``_http``."""
-        self._generation = self._life.generation
-        self._life.wire = wire
+        """The constructor's wire: a client built here sends our fixed headers itself, once
+        set (see ``bind_http``); kept on the lifecycle for a rebuild after a fork."""
+        life = self._life
+        life.wire = wire
+        if built_here and isinstance(wire, (HttpxWire, AsyncHttpxWire)):
+            static = self._core.static_headers
+            for name in _CLIENT_DEFAULT_HEADERS:
+                if sum(key.lower() == name.lower() for key in static) == 1:
+                    life.default_headers[name] = static[name]
+            wire.http.headers.update(life.default_headers)
+        self._use_wire(wire, built_here)
+        self._generation = life.generation
+
+    def _use_wire(self, wire: SyncWire | AsyncWire, built_here: bool = True) -> None:
+        """Send through ``wire``; under an httpx wire, its client is ``_http``. The generation
+        is set by the caller, after the wire: no thread passes ``_ensure_open`` early."""
         self._wire = wire
         self._http = None
         if isinstance(wire, (HttpxWire, AsyncHttpxWire)):
             self._http = wire.http
-            self._adopt_http(wire.http, built_here)
-
-    def _adopt_http(self, http: httpx.Client | httpx.AsyncClient, built_here: bool) -> None:
-        """A client built here sends our fixed headers itself, once set (see ``bind_http``)."""
-        if built_here:
-            static = self._core.static_headers
-            for name in _CLIENT_DEFAULT_HEADERS:
-                if sum(key.lower() == name.lower() for key in static) == 1:
-                    http.headers[name] = static[name]
-        self._core.bind_http(http, built_here)
+            self._core.bind_http(wire.http, built_here)
 
     @property
     def breaker_state(self) -> str:
@@ -1049,7 +1081,7 @@ class BaseServiceClient(_ClientBase):
         self._core = _ClientCore(config, audited=self._audited)
         self._owns_http = http_client is None
         self._life = _Lifecycle(
-            bind_loop=False, rebuildable=http_client is None and transport is None
+            config, bind_loop=False, rebuildable=http_client is None and transport is None
         )
         self._adopt_wire(
             build_sync_wire(config, http_client, transport), built_here=http_client is None
@@ -1212,7 +1244,7 @@ class AsyncBaseServiceClient(_ClientBase):
         # A pool built here belongs to the loop of its first call; an injected client or
         # transport is the caller's to manage.
         built = http_client is None and transport is None
-        self._life = _Lifecycle(bind_loop=built, rebuildable=built)
+        self._life = _Lifecycle(config, bind_loop=built, rebuildable=built)
         self._adopt_wire(
             build_async_wire(config, http_client, transport), built_here=http_client is None
         )

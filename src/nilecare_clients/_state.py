@@ -167,7 +167,7 @@ def _reinit_locks(obj: Any, depth: int = 1) -> None:
         reinit = getattr(member, "_at_fork_reinit", None)
         if callable(reinit):
             reinit()
-        elif depth > 0 and type(member).__module__.startswith(("nilecare_clients", "pybreaker")):
+        elif depth > 0 and type(member).__module__.startswith("nilecare_clients"):
             _reinit_locks(member, depth - 1)
 
 
@@ -188,8 +188,9 @@ _WALKED_MODULES = (
     "h11",
     "anyio",
     "aiohttp",
-    "httpx_aiohttp",
     "urllib3",
+    "queue",  # urllib3 keeps its idle connections in a queue.LifoQueue
+    "http",  # http.client's connection under each urllib3 one
     "redis",
 )
 _NOT_WALKED = (

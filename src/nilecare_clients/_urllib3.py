@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 
 import urllib3
 from urllib3.exceptions import (
+    ClosedPoolError,
     ConnectTimeoutError,
     EmptyPoolError,
     HTTPError,
@@ -55,6 +56,7 @@ from nilecare_clients._wire import (
     CONNECT_FAILED,
     CONNECT_TIMEOUT,
     LOST,
+    POOL_CLOSED,
     POOL_TIMEOUT,
     READ_TIMEOUT,
     TIMEOUT,
@@ -266,6 +268,8 @@ def _classified(exc: BaseException) -> WireFailure:
     failure: Failure
     if isinstance(exc, EmptyPoolError):
         failure = POOL_TIMEOUT
+    elif isinstance(exc, ClosedPoolError):
+        failure = POOL_CLOSED
     elif isinstance(exc, NewConnectionError):  # before ConnectTimeoutError: it subclasses it
         failure = CONNECT_FAILED
     elif isinstance(exc, ConnectTimeoutError):
@@ -315,6 +319,34 @@ def _safe_target(arg: object, named: tuple[str, str] | None) -> object:
     return arg.partition("?")[0]
 
 
+class _NoUrlNoHeadersInUrllib3Warnings(logging.Filter):
+    """urllib3's connection warnings quote the full URL (with its query) and the failure, whose
+    text can hold a header: a URL keeps its origin and our route template, a failure only its
+    class, and the traceback goes (its frames repeat the same text)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and args:
+            named = _route.get()
+            record.args = tuple(_safe_warning_arg(a, named) for a in args)
+        if record.exc_info is not None:
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def _safe_warning_arg(arg: object, named: tuple[str, str] | None) -> object:
+    if isinstance(arg, BaseException):
+        return type(arg).__name__
+    if isinstance(arg, str) and "://" in arg:
+        parts = urlsplit(arg)
+        return f"{parts.scheme}://{parts.netloc}{named[1] if named is not None else ''}"
+    return arg
+
+
+#: The logger of urllib3's connection warnings (a malformed header, a certificate mismatch).
+CONNECTION_LOGGER_NAME = "urllib3.connection"
+
 _install_lock = threading.Lock()
 _installed: list[logging.Filter] = []
 
@@ -327,4 +359,5 @@ def install_log_filter() -> None:
         if not _installed:
             log_filter = _RouteTemplateInUrllib3Logs()
             logging.getLogger(LOGGER_NAME).addFilter(log_filter)
+            logging.getLogger(CONNECTION_LOGGER_NAME).addFilter(_NoUrlNoHeadersInUrllib3Warnings())
             _installed.append(log_filter)

@@ -70,6 +70,8 @@ READ_TIMEOUT = Failure(ServiceTimeoutError, "read timeout", True, True, "ReadTim
 WRITE_TIMEOUT = Failure(ServiceTimeoutError, "write timeout", True, True, "WriteTimeout")
 TIMEOUT = Failure(ServiceTimeoutError, "timeout", True, True, "TimeoutException")
 LOST = Failure(ServiceUnavailableError, "connection lost", True, True, "ReadError")
+#: The client was closed by another thread while this call waited for a connection.
+POOL_CLOSED = Failure(ServiceUnavailableError, "client closed", False, False, "PoolClosed")
 
 
 class WireFailure(Exception):

@@ -128,3 +128,14 @@ def test_facility_cache_policy_mismatch_names_the_field(kind: str) -> None:
     cls(config=config, transport=httpx.MockTransport(ok), cache_policy=CachePolicy(max_stale=5))
     with pytest.raises(ConfigurationError, match=r"^facility: CachePolicy.max_stale differs"):
         cls(config=config, cache_policy=CachePolicy(max_stale=6))
+
+
+def test_with_options_refuses_another_origin_but_not_another_prefix(kind: str) -> None:
+    """The copy's requests go through the parent's pool: another scheme, host or port would
+    send them (and their credentials) to the parent's host, so it is refused."""
+    client = build(kind)
+    origin = client.config.base_url.rstrip("/")
+    for other in ("https://elsewhere.test", origin.replace("://", "://x"), origin + ":8443"):
+        with pytest.raises(ConfigurationError, match="cannot change base_url's scheme, host"):
+            client.with_options(base_url=other)
+    assert client.with_options(base_url=origin + "/gw").config.base_url.endswith("/gw")

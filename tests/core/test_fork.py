@@ -10,11 +10,13 @@ by exit code only (it never returns into pytest); the parent counts connections.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -30,7 +32,7 @@ from scripted_server import Action, scripted_server
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
 
 # Child exit codes: what went wrong, for the parent's assertion message.
-OK, CALL_FAILED, BULKHEAD_NOT_RESET, LOCK_STUCK, CHILD_HUNG = 0, 1, 2, 3, -1
+OK, CALL_FAILED, BULKHEAD_NOT_RESET, LOCK_STUCK, SOCKET_KEPT, CHILD_HUNG = 0, 1, 2, 3, 5, -1
 
 
 def _wait_child(pid: int, timeout: float = 20.0) -> int:
@@ -66,7 +68,10 @@ class _Loop:
         self.loop.close()
 
 
-@pytest.mark.parametrize("kind", ["sync", "httpx", "aiohttp"])
+SYNC_KINDS: dict[str, dict[str, Any]] = {"sync": {}, "urllib3": {"sync_transport": "urllib3"}}
+
+
+@pytest.mark.parametrize("kind", ["sync", "urllib3", "httpx", "aiohttp"])
 def test_child_forked_during_an_in_flight_call_has_fresh_state_and_own_sockets(kind: str) -> None:
     """The child's bulkhead is empty (max_in_flight=1, the parent's call in flight), the lock
     another thread held is free, and its call succeeds on a new connection: 3 connections in
@@ -74,7 +79,7 @@ def test_child_forked_during_an_in_flight_call_has_fresh_state_and_own_sockets(k
     connection still serves the parent afterwards."""
     with scripted_server() as server:
         server.script(Action(), Action(delay=2.0))  # the parent's first call, then the slow one
-        extra: dict[str, Any] = {} if kind == "sync" else {"async_transport": kind}
+        extra: dict[str, Any] = SYNC_KINDS.get(kind, {"async_transport": kind})
         config = ServiceConfig(
             name="clinical",
             base_url=server.url,
@@ -83,9 +88,10 @@ def test_child_forked_during_an_in_flight_call_has_fresh_state_and_own_sockets(k
             retry={"max_attempts": 1},
             **extra,
         )
-        cls: Callable[..., Any] = BaseServiceClient if kind == "sync" else AsyncBaseServiceClient
+        sync = kind in SYNC_KINDS
+        cls: Callable[..., Any] = BaseServiceClient if sync else AsyncBaseServiceClient
         idle, busy = cls(config=config), cls(config=config)
-        loop = _Loop() if kind != "sync" else None
+        loop = None if sync else _Loop()
         slow: Any
         if loop is None:
             _get(idle)  # leaves an idle keep-alive connection in idle's pool
@@ -110,7 +116,7 @@ def test_child_forked_during_an_in_flight_call_has_fresh_state_and_own_sockets(k
             try:
                 if idle._core.bulkhead.in_flight != 0:
                     code = BULKHEAD_NOT_RESET
-                elif kind == "sync":
+                elif sync:
                     _get(idle)
                     idle.close()
                     code = OK
@@ -162,6 +168,78 @@ def test_a_copy_adopts_the_transport_its_parent_rebuilt_after_fork() -> None:
                 os._exit(code)
         assert _wait_child(pid) == OK
         assert server.connections == 2  # the parent's, then one for the child's two calls
+        client.close()
+
+
+def _client_sockets(url: str) -> list[tuple[int, int]]:
+    """(descriptor, inode) of this process's open sockets connected to the server at ``url``
+    (not the server's own ends: the scripted server runs in this process too)."""
+    import gc
+    import socket
+
+    port = urlsplit(url).port
+    found = []
+    for obj in gc.get_objects():
+        if isinstance(obj, socket.socket) and obj.family == socket.AF_INET and obj.fileno() >= 0:
+            with contextlib.suppress(OSError):
+                if obj.getpeername()[1] == port:
+                    found.append((obj.fileno(), os.fstat(obj.fileno()).st_ino))
+    return found
+
+
+@pytest.mark.parametrize("kind", list(SYNC_KINDS))
+def test_child_releases_the_parents_sockets(kind: str) -> None:
+    """In the child, the parent's idle keep-alive socket is closed (its descriptor no longer
+    names that socket) once the client rebuilt its pool; urllib3 keeps it in a queue."""
+    with scripted_server() as server:
+        config = ServiceConfig(name="clinical", base_url=server.url, **SYNC_KINDS[kind])
+        client = BaseServiceClient(config=config)
+        _get(client)
+        parents = _client_sockets(server.url)
+        assert parents
+        pid = os.fork()
+        if pid == 0:
+            code = CALL_FAILED
+            try:
+                _get(client)
+                still_open = []
+                for fd, ino in parents:
+                    with contextlib.suppress(OSError):
+                        if os.fstat(fd).st_ino == ino:
+                            still_open.append(fd)
+                code = OK if not still_open else SOCKET_KEPT
+            finally:
+                os._exit(code)
+        assert _wait_child(pid) == OK
+        _get(client)  # the parent's own connection still serves the parent
+        client.close()
+
+
+@pytest.mark.parametrize("kind", list(SYNC_KINDS))
+def test_a_copy_used_first_in_the_child_leaves_the_parents_headers_alone(kind: str) -> None:
+    """The rebuild after a fork uses the constructor's config, whichever object runs first:
+    a copy with its own User-Agent does not become the parent's in the child."""
+    with scripted_server() as server:
+        server.script(*[Action() for _ in range(5)])
+        config = ServiceConfig(name="clinical", base_url=server.url, **SYNC_KINDS[kind])
+        client = BaseServiceClient(config=config)
+        copy = client.with_options(user_agent="copy-agent/1")
+        _get(client)
+        _get(copy)
+        pid = os.fork()
+        if pid == 0:
+            code = CALL_FAILED
+            try:
+                _get(copy)
+                _get(client)
+                _get(copy)
+                code = OK
+            finally:
+                os._exit(code)
+        assert _wait_child(pid) == OK
+        agents = [seen.headers.get("user-agent") for seen in server.requests]
+        assert agents[2:] == ["copy-agent/1", agents[0], "copy-agent/1"]
+        assert agents[0] != "copy-agent/1"
         client.close()
 
 

@@ -412,3 +412,25 @@ def test_the_transport_log_shows_the_route_template_never_the_id_or_query(
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert PATIENT_ID not in text and "Amina" not in text
     assert "/api/v1/patients/{id}" in text
+
+
+def test_a_malformed_header_warning_carries_no_query_and_no_header(
+    make_client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """urllib3 warns about a header line it cannot parse, quoting the full URL and the line:
+    the search term in the query and the header's text never reach the log."""
+    body = b'{"success": true, "data": []}'
+    reply = (
+        b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nX-Patient Amina Osman\r\nX-Ok: 1\r\n\r\n"
+        % len(body)
+    ) + body
+    caplog.set_level(logging.DEBUG)
+    with raw_server(reply) as (port, _seen):
+        client = make_client(config_for(f"http://127.0.0.1:{port}"))
+        with contextlib.suppress(NileCareError):
+            client._request("GET", "/api/v1/patients/search", params={"q": "Amina Osman"})
+    texts = [r.getMessage() for r in caplog.records] + [
+        caplog.text,
+        *(repr(r.exc_info) for r in caplog.records),
+    ]
+    assert not [t for t in texts if "Amina" in t]
