@@ -112,7 +112,10 @@ def test_correlation_deadline_query_and_default_headers_reach_the_server(
             "GET", "/api/v1/things", params={"q": "a b&c", "active": True, "tag": ["x", "y"]}
         )
         seen = server.requests[0]
-        assert seen.path == "/api/v1/things?q=a+b%26c&active=true&tag=x&tag=y"
+        # A space is "+" or "%20" (httpx changed in 0.28): what the server decodes is the same.
+        path, _, query = seen.path.partition("?")
+        assert path == "/api/v1/things"
+        assert query.replace("%20", "+") == "q=a+b%26c&active=true&tag=x&tag=y"
         assert seen.headers["accept"] == "application/json"
         assert seen.headers["user-agent"].startswith("nilecare-clients/")
         assert seen.headers["x-team"] == "triage"
