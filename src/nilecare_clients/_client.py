@@ -1215,7 +1215,9 @@ class BaseServiceClient(_ClientBase):
         core = self._core
         core.admit(call)
         token = self._token(call)
-        if not core.bulkhead.acquire(core.bulkhead_wait(call)):
+        bulkhead = core.bulkhead
+        # A free slot (the usual case) is taken without working out how long to queue.
+        if not (bulkhead.try_acquire() or bulkhead.acquire(core.bulkhead_wait(call))):
             raise core.bulkhead_full(call)
         started = time.perf_counter()
         try:

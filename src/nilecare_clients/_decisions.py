@@ -53,6 +53,8 @@ def _template_fields(template: str) -> tuple[str, ...]:
 
 
 def _segment(name: str, value: object) -> str:
+    if type(value) is str and _SAFE_SEGMENT.fullmatch(value) and value not in (".", ".."):
+        return value  # fast path: an id (a UUID) is a safe segment as it is
     if isinstance(value, bool) or not isinstance(value, (str, int, UUID)):
         raise InvalidRequestError(f"path parameter {name!r} must be a string id")
     text = str(value)

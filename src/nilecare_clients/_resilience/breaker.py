@@ -90,6 +90,10 @@ class _Circuit:
 
     def push(self, outcome: int, route: str) -> None:
         window = self.window
+        if outcome == HEALTHY and not self.failures and len(window) == window.maxlen:
+            # Fast path (the steady state): a full window of successes is unchanged by one
+            # more success (a success's route is never read), so there is nothing to update.
+            return
         if len(window) == window.maxlen:
             old, old_route = window[0]
             if old != HEALTHY:

@@ -19,14 +19,18 @@ class Bulkhead:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._in_flight = 0
-        self._cond = threading.Condition(threading.Lock())
+        #: Threads blocked in ``acquire`` (lock held), so ``release`` notifies only when needed.
+        self._waiting = 0
+        # The fast paths take the lock itself (a C call), not the condition's Python wrapper.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
 
     @property
     def in_flight(self) -> int:
         return self._in_flight
 
     def try_acquire(self) -> bool:
-        with self._cond:
+        with self._lock:
             if self._in_flight < self.limit:
                 self._in_flight += 1
                 return True
@@ -34,13 +38,20 @@ class Bulkhead:
 
     def acquire(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for a slot (threads)."""
-        deadline = time.monotonic() + timeout
         with self._cond:
-            while self._in_flight >= self.limit:
-                left = deadline - time.monotonic()
-                timed_out = left <= 0 or not self._cond.wait(left)
-                if timed_out and self._in_flight >= self.limit:
-                    return False
+            if self._in_flight < self.limit:  # fast path: a free slot needs no clock read
+                self._in_flight += 1
+                return True
+            deadline = time.monotonic() + timeout
+            self._waiting += 1
+            try:
+                while self._in_flight >= self.limit:
+                    left = deadline - time.monotonic()
+                    timed_out = left <= 0 or not self._cond.wait(left)
+                    if timed_out and self._in_flight >= self.limit:
+                        return False
+            finally:
+                self._waiting -= 1
             self._in_flight += 1
             return True
 
@@ -60,9 +71,10 @@ class Bulkhead:
             pause = min(pause * 2, 0.01)
 
     def release(self) -> None:
-        with self._cond:
+        with self._lock:
             self._in_flight -= 1
-            self._cond.notify()
+            if self._waiting:  # no thread waiting (the usual case): nothing to wake
+                self._cond.notify()
 
     def reset(self) -> None:
         with self._cond:
