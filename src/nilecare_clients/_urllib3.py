@@ -51,6 +51,7 @@ from urllib3.exceptions import (
 )
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
+from nilecare_clients import _state
 from nilecare_clients._config import ServiceConfig
 from nilecare_clients._wire import (
     CONNECT_FAILED,
@@ -348,6 +349,7 @@ def _safe_warning_arg(arg: object, named: tuple[str, str] | None) -> object:
 CONNECTION_LOGGER_NAME = "urllib3.connection"
 
 _install_lock = threading.Lock()
+_state.lock_reinit_at_fork(_install_lock)  # as _http's: a fork must not inherit it held
 _installed: list[logging.Filter] = []
 
 
