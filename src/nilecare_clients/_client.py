@@ -245,7 +245,10 @@ class _ClientCore:
         call.endpoint = endpoint
         call.method = method = endpoint.method
         call.route = route = endpoint.route
-        call.url = self.config.base_url + build_path(route, path_params)
+        path = bound.path
+        call.url = self.config.base_url + (
+            path if path is not None else build_path(route, path_params)
+        )
         call.params = {k: v for k, v in params.items() if v is not None} if params else None
         call.correlation_id = cid = get_correlation_id() or new_correlation_id()
         out = dict(self.call_headers)
@@ -329,15 +332,16 @@ class _ClientCore:
         throttled = verdict == _breaker.THROTTLED
         route_open = verdict == _breaker.ROUTE_OPEN
         call.outcome = "ThrottledError" if throttled else "CircuitOpenError"
-        emit(
-            "debug",
-            "nilecare_clients.throttled" if throttled else "nilecare_clients.circuit_rejected",
-            service=self.service,
-            method=call.method,
-            route=call.route,
-            scope=None if throttled else "route" if route_open else "service",
-            correlation_id=call.correlation_id,
-        )
+        if enabled("debug"):  # checked first: the fields cost more than the check
+            emit(
+                "debug",
+                "nilecare_clients.throttled" if throttled else "nilecare_clients.circuit_rejected",
+                service=self.service,
+                method=call.method,
+                route=call.route,
+                scope=None if throttled else "route" if route_open else "service",
+                correlation_id=call.correlation_id,
+            )
         if throttled:
             return ThrottledError(
                 service=self.service,
@@ -623,6 +627,21 @@ class _ClientCore:
                     outcome="success",
                 )
             return result
+        raise self._answer_error(call, status, meant, headers, content, attempt, started)
+
+    def _answer_error(
+        self,
+        call: _Call,
+        status: int,
+        meant: int,
+        headers: Mapping[str, str],
+        content: bytes,
+        attempt: int,
+        started: float,
+    ) -> ServiceError:
+        """The error an answer means. Built here and raised by the caller, whose frame then
+        names no exception: a frame in a traceback that names its own exception is a
+        reference cycle, left to the garbage collector's pauses."""
         error = error_from_response(
             status_code=meant,
             headers=headers,
@@ -640,7 +659,7 @@ class _ClientCore:
             if is_breaker_failure(meant, transport_failure=False)
             else _Verdict.HEALTHY
         )
-        raise self._finish_error(call, error, attempt, started)
+        return self._finish_error(call, error, attempt, started)
 
     def _parse(self, call: _Call, status: int, content: bytes) -> Any:
         endpoint = call.endpoint
@@ -1044,6 +1063,22 @@ class _ClientBase:
         return f"{type(self).__name__}(service={core.service!r}, base_url={core.config.base_url!r})"
 
 
+def raise_refined(refine: Callable[[ServiceError], ServiceError], error: ServiceError) -> None:
+    """Raise the endpoint's own error for ``error`` if it has one (else return).
+
+    The names are deleted as it raises: a frame in an exception's traceback that still names
+    the exception is a reference cycle, and cycles bring the garbage collector's pauses onto
+    calls (see ``tests/core/test_no_cycles.py``).
+    """
+    refined = refine(error)
+    if refined is error:
+        return
+    try:
+        raise refined from error
+    finally:
+        del refined, error
+
+
 def _service_named_in(body: bytes) -> str | None:
     """The ``service`` field of a NileCare health body, or None for any other answer.
 
@@ -1159,17 +1194,19 @@ class BaseServiceClient(_ClientBase):
         endpoint = bound.endpoint
         call = core.prepare(bound)
         try:
+            # Refused locally (open circuit, throttle, deadline already gone): raised here,
+            # before any attempt machinery, so a refusal costs microseconds.
+            core.admit(call)
             try:
                 result = self._attempt(call, 1)
             except ServiceError as error:
                 if is_final(error):
-                    raise  # breaker open or bulkhead full: no retry machinery, no extra latency
+                    raise  # bulkhead full: no retry machinery, no extra latency
                 result = self._retry(call, error)
         except ServiceError as error:
-            refined = endpoint.refine(error) if endpoint.refine is not None else error
-            if refined is error:
-                raise
-            raise refined from error
+            if endpoint.refine is not None:
+                raise_refined(endpoint.refine, error)
+            raise
         finally:
             core.settle(call)
         return endpoint.convert(result) if endpoint.convert is not None else result
@@ -1181,10 +1218,14 @@ class BaseServiceClient(_ClientBase):
         while True:
             decision = core.decide(call, error)
             if not decision.retry:
-                raise error
+                try:
+                    raise error
+                finally:
+                    del error  # a frame naming its own exception would be a reference cycle
             core.retry.sleep(decision.delay)
             attempt += 1
             try:
+                core.admit(call)
                 return self._attempt(call, attempt)
             except ServiceError as failed:
                 error = failed  # decide() says no to what no retry can help (is_final)
@@ -1212,8 +1253,8 @@ class BaseServiceClient(_ClientBase):
         return checked_token(token, "the token_provider's token")
 
     def _attempt(self, call: _Call, attempt: int) -> Any:
+        """One exchange of an admitted call (``core.admit`` said yes)."""
         core = self._core
-        core.admit(call)
         token = self._token(call)
         bulkhead = core.bulkhead
         # A free slot (the usual case) is taken without working out how long to queue.
@@ -1323,17 +1364,19 @@ class AsyncBaseServiceClient(_ClientBase):
         endpoint = bound.endpoint
         call = core.prepare(bound)
         try:
+            # Refused locally (open circuit, throttle, deadline already gone): raised here,
+            # before any attempt machinery, so a refusal costs microseconds.
+            core.admit(call)
             try:
                 result = await self._attempt(call, 1)
             except ServiceError as error:
                 if is_final(error):
-                    raise  # breaker open or bulkhead full: no retry machinery, no extra latency
+                    raise  # bulkhead full: no retry machinery, no extra latency
                 result = await self._retry(call, error)
         except ServiceError as error:
-            refined = endpoint.refine(error) if endpoint.refine is not None else error
-            if refined is error:
-                raise
-            raise refined from error
+            if endpoint.refine is not None:
+                raise_refined(endpoint.refine, error)
+            raise
         finally:
             core.settle(call)
         return endpoint.convert(result) if endpoint.convert is not None else result
@@ -1345,10 +1388,14 @@ class AsyncBaseServiceClient(_ClientBase):
         while True:
             decision = core.decide(call, error)
             if not decision.retry:
-                raise error
+                try:
+                    raise error
+                finally:
+                    del error  # a frame naming its own exception would be a reference cycle
             await core.retry.async_sleep(decision.delay)
             attempt += 1
             try:
+                core.admit(call)
                 return await self._attempt(call, attempt)
             except ServiceError as failed:
                 error = failed  # decide() says no to what no retry can help (is_final)
@@ -1381,8 +1428,8 @@ class AsyncBaseServiceClient(_ClientBase):
         return checked_token(token, "the token_provider's token")
 
     async def _attempt(self, call: _Call, attempt: int) -> Any:
+        """One exchange of an admitted call (``core.admit`` said yes)."""
         core = self._core
-        core.admit(call)
         # No coroutine for what needs no waiting: no token provider, a free bulkhead slot.
         token = await self._token(call) if core.token_provider is not None else None
         if not core.bulkhead.try_acquire() and not await core.bulkhead.acquire_async(

@@ -375,7 +375,9 @@ class Endpoint(Generic[T]):
         key: str | None = None
         if self.safety is Safety.KEYED:
             key = _idempotency_key(values.get("idempotency_key"))
-        return Bound(self, path_params or None, params or None, body, key)
+        # UUIDs are safe path segments as they are: the path is filled in here, once.
+        path = self.route.format_map(path_params) if path_params else self.route
+        return Bound(self, path_params or None, params or None, body, key, path=path)
 
 
 @dataclass(slots=True)
@@ -392,6 +394,9 @@ class Bound(Generic[T]):
     json: Any = None
     idempotency_key: str | None = None
     headers: Mapping[str, str] | None = None
+    #: The route with its ids filled in, when ``bind`` checked them (else built from
+    #: ``path_params`` by the core, which checks each segment).
+    path: str | None = None
 
     def __repr__(self) -> str:
         return f"Bound({self.endpoint.method} {self.endpoint.route})"  # never the values (PHI)

@@ -174,6 +174,9 @@ class ServiceError(_CallContext, NileCareError):
     """
 
     default_retryable = False
+    #: A class whose failures never reach the wire (set by ``RejectedLocallyError``; a class
+    #: attribute rather than an ``__init__`` layer: a refusal must cost microseconds).
+    _never_sent = False
 
     def __init__(
         self,
@@ -204,8 +207,13 @@ class ServiceError(_CallContext, NileCareError):
         self.body = body
         #: False only when the failure proves nothing reached the server (connect refused,
         #: pool timeout, breaker open): such a call is safe to repeat whatever its method.
-        self.request_sent = request_sent
-        super().__init__(self._message())
+        self.request_sent = request_sent and not self._never_sent
+
+    def __str__(self) -> str:
+        # Built when read, not when raised: most errors are caught and never printed (a call
+        # refused by an open circuit must cost microseconds), and it shows the fields as they
+        # are (``detail`` may be completed after the error is built).
+        return self._message()
 
     def _message(self) -> str:
         extras = []
@@ -230,7 +238,6 @@ class ServiceError(_CallContext, NileCareError):
 def _rebuild(cls: type[ServiceError], state: dict[str, Any]) -> ServiceError:
     err = cls.__new__(cls)
     err.__dict__.update(state)
-    Exception.__init__(err, err._message())
     return err
 
 
@@ -344,9 +351,7 @@ class RejectedLocallyError(ServiceUnavailableError):
     and it counts as neither success nor failure for the circuits and the throttle.
     """
 
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs["request_sent"] = False
-        super().__init__(**kwargs)
+    _never_sent = True
 
 
 class CircuitOpenError(RejectedLocallyError):
