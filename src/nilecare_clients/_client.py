@@ -17,7 +17,7 @@ import inspect
 import logging
 import re
 import time
-from collections.abc import AsyncIterable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from json import loads as json_loads
 from types import TracebackType
@@ -1321,9 +1321,14 @@ class AsyncBaseServiceClient(_ClientBase):
         status, failure, body = await self._wire.health(self._core, url, headers)
         return self._health(status, started, failure, body)
 
-    async def _arun(self, endpoint: Endpoint[T], *ids: str, **values: Any) -> T:
-        """Call a declared endpoint with this call's ids and values (see ``_endpoint.py``)."""
-        return await self._send(endpoint.bind(ids, values))
+    def _arun(self, endpoint: Endpoint[T], *ids: str, **values: Any) -> Coroutine[Any, Any, T]:
+        """Call a declared endpoint with this call's ids and values (see ``_endpoint.py``).
+
+        Not a coroutine itself: it checks the values and hands back ``_send``'s coroutine for
+        the typed method to await, one coroutine fewer per call (an error raised through each
+        costs microseconds, and a refusal should cost few).
+        """
+        return self._send(endpoint.bind(ids, values))
 
     async def _request(
         self,
