@@ -1322,12 +1322,9 @@ class AsyncBaseServiceClient(_ClientBase):
         return self._health(status, started, failure, body)
 
     def _arun(self, endpoint: Endpoint[T], *ids: str, **values: Any) -> Coroutine[Any, Any, T]:
-        """Call a declared endpoint with this call's ids and values (see ``_endpoint.py``).
-
-        Not a coroutine itself: it checks the values and hands back ``_send``'s coroutine for
-        the typed method to await, one coroutine fewer per call (an error raised through each
-        costs microseconds, and a refusal should cost few).
-        """
+        """Call a declared endpoint with this call's ids and values (see ``_endpoint.py``)."""
+        # Not a coroutine itself: it hands back _send's for the typed method to await, one
+        # coroutine fewer per call (an error raised through each costs microseconds).
         return self._send(endpoint.bind(ids, values))
 
     async def _request(

@@ -58,6 +58,9 @@ INTENDED = {
     ("FacilityServiceClient", "apply_event"): (
         "async runs the Redis round trips in a worker thread, off the event loop"
     ),
+    ("BaseServiceClient", "_run"): (
+        "async hands back _send's coroutine for the typed method to await (one coroutine fewer)"
+    ),
     ("BaseServiceClient", "__init__"): (
         "async binds a pool it built to the event loop of its first call; sync has no loop"
     ),
