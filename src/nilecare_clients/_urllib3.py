@@ -161,6 +161,7 @@ class Urllib3Wire:
         self._pool.idle_limit = config.keepalive_expiry if keepalive else 0.0
         self._config = config
         self._tls = parts.scheme == "https"
+        self._fixed_lines = _fixed_lines(self._pool)
         #: Header names already checked for the direct path (see ``_head``).
         self._names: set[str] = set()
         self._timeouts: dict[tuple[float, float], urllib3.Timeout] = {}
@@ -282,9 +283,11 @@ class Urllib3Wire:
         if not text.isascii() or text.count("\n") != lines or text.count("\r") != lines:
             return None
         if body is not None:
-            text = f"Content-Length: {len(body)}\r\n{text}"
+            text = f"{self._fixed_lines}Content-Length: {len(body)}\r\n{text}"
         elif method not in _NO_BODY_METHODS:
-            text = "Content-Length: 0\r\n" + text
+            text = f"{self._fixed_lines}Content-Length: 0\r\n{text}"
+        else:
+            text = self._fixed_lines + text
         return text.encode("ascii")
 
     def _learn(self, headers: Mapping[str, str]) -> bool:
@@ -385,6 +388,17 @@ class Urllib3Wire:
         return response.status, None, body
 
 
+def _fixed_lines(pool: _Pool) -> str:
+    """The Host and Accept-Encoding lines http.client writes for this pool's requests, taken
+    from http.client itself once (a request line put on a connection that never connects),
+    so that the direct path need not have them written and checked per request."""
+    probe: Any = pool.ConnectionCls(host=pool.host, port=pool.port)
+    probe.putrequest("GET", "/")
+    lines = [line.decode("ascii") for line in probe._buffer[1:]]
+    probe.close()
+    return "".join(f"{line}\r\n" for line in lines)
+
+
 def _write(conn: Any, method: str, target: str, head: bytes, body: bytes | None) -> None:
     """urllib3's ``HTTPConnection.request`` for a prepared request: the request line (and the
     Host and Accept-Encoding lines http.client adds), our header block, then the body."""
@@ -398,7 +412,7 @@ def _write(conn: Any, method: str, target: str, head: bytes, body: bytes | None)
         enforce_content_length=True,
     )
     try:
-        conn.putrequest(method, target)
+        conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
         conn._output(head)
         conn.endheaders(body)
     except BrokenPipeError:
