@@ -295,7 +295,7 @@ class Urllib3Wire:
         for name in headers:
             if name in names:
                 continue
-            if not _TOKEN.fullmatch(name) or name.lower() in _FRAMING:
+            if not isinstance(name, str) or not _TOKEN.fullmatch(name) or name.lower() in _FRAMING:
                 return False
             if len(names) < _NAME_CACHE_SIZE:  # bounded: names are few, unless a caller varies them
                 names.add(name)
@@ -319,9 +319,10 @@ class Urllib3Wire:
         clean = False
         try:
             conn.timeout = timeout.connect_timeout
-            if self._tls and conn.is_closed:
+            if self._tls:
                 try:
-                    pool._validate_conn(conn)  # connects: TCP, then the TLS handshake
+                    # Connects if closed (TCP, then the TLS handshake); warns if unverified.
+                    pool._validate_conn(conn)
                 except (TimeoutError, ssl.SSLError) as exc:  # socket.timeout is TimeoutError
                     pool._raise_timeout(err=exc, url=target, timeout_value=conn.timeout)
                     raise
