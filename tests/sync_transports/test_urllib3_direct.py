@@ -131,6 +131,8 @@ def test_the_direct_path_writes_what_urlopen_writes(monkeypatch: pytest.MonkeyPa
         ({"X-Ok": "v"}, "k\r\nX-Evil: 1"),  # a line break in the idempotency key
         ({"X-Note": "Am\u00efna"}, None),  # non-ASCII (the core refuses it first)
         ({"X-Note": "a\rb"}, None),  # a bare CR (the core refuses it first)
+        ({"X-Note": "a\nX-Evil: 1"}, None),  # a bare LF (the core refuses it first)
+        ({"X-A\r\nX-Evil": "1"}, None),  # a line break in a name (the core refuses it first)
         ({"X-Note": "a\x00b"}, None),  # NUL (the core refuses it first)
     ],
 )
