@@ -12,9 +12,11 @@ them, and import nothing from here (no import cycle).
 
 from __future__ import annotations
 
+import logging
 import ssl
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from nilecare_clients import _testmode
 from nilecare_clients._config import ServiceConfig
@@ -22,7 +24,7 @@ from nilecare_clients._errors import (
     ConfigurationError,
     ServiceError,
 )
-from nilecare_clients._http import httpx
+from nilecare_clients._http import HTTP_LOGGER_NAME, httpx
 from nilecare_clients._wire import (
     CONNECT_FAILED,
     CONNECT_TIMEOUT,
@@ -49,6 +51,10 @@ __all__ = [
     "timeout_for",
     "wrong_event_loop",
 ]
+
+
+#: The logger httpx writes its request line to (see ``HttpxWire._send_direct``).
+_request_log = logging.getLogger(HTTP_LOGGER_NAME)
 
 
 def timeout_for(config: ServiceConfig, cap: float | None = None) -> httpx.Timeout:
@@ -149,7 +155,14 @@ def build_sync_wire(
         except ImportError as exc:
             raise missing_extra(config.name, "sync_transport", "urllib3") from exc
         return Urllib3Wire(config, _verify(config))
-    return HttpxWire(build_sync_client(config, transport))
+    kwargs = _client_kwargs(config, transport)
+    if "transport" not in kwargs:  # the transport httpx.Client would build, built here instead
+        kwargs["transport"] = httpx.HTTPTransport(
+            verify=kwargs.pop("verify"), limits=kwargs.pop("limits"), trust_env=False
+        )
+    own = kwargs["transport"]
+    userinfo = "@" in urlsplit(config.base_url).netloc  # httpx would add basic auth from it
+    return HttpxWire(httpx.Client(**kwargs), direct=None if userinfo else own)
 
 
 def build_async_wire(
@@ -178,10 +191,20 @@ def build_async_wire(
 
 
 class HttpxWire:
-    """The sync wire over an ``httpx.Client`` (built here, or injected)."""
+    """The sync wire over an ``httpx.Client`` (built here, or injected).
 
-    def __init__(self, http: httpx.Client) -> None:
+    A client built here (``direct``: its transport) has no auth, cookies it was given, event
+    hooks, mounts, proxies or redirects to follow: what ``Client.send`` does around the
+    transport (an auth flow and a redirect loop per request, the response's headers copied
+    into an ``email.message.Message`` twice for cookies) is work with no effect, most of
+    httpx's own cost per call. Its requests go to the transport directly; what ``send`` did
+    that shows is kept (a ``Set-Cookie`` still lands in the client's jar, httpx's request log
+    line is written the same). An injected client goes through ``send``, all of it.
+    """
+
+    def __init__(self, http: httpx.Client, direct: httpx.BaseTransport | None = None) -> None:
         self.http = http
+        self._direct = direct
 
     @property
     def is_closed(self) -> bool:
@@ -194,15 +217,28 @@ class HttpxWire:
         self, core: Any, call: Any, attempt: int, token: str | None, started: float
     ) -> tuple[int, Mapping[str, str], bytes]:
         unwritable = False
+        http = self.http
         try:
-            request = core.build_request(self.http, call, attempt, token)
-            response = self.http.send(request, stream=True)
+            request = core.build_request(http, call, attempt, token)
+            transport = self._direct
+            direct = transport is not None and not http.is_closed
+            if transport is not None and direct:
+                response = self._send_direct(transport, request)
+            else:
+                response = http.send(request, stream=True)
             try:
+                headers = response.headers
+                # The transport's stream gives one socket read per chunk: unless the body is
+                # compressed (or was read already), httpx's decoder and its two generators and
+                # chunkers around it have nothing to do.
+                plain = (
+                    direct and not response.is_stream_consumed and "content-encoding" not in headers
+                )
                 content = core.read_body(
                     call,
                     response.status_code,
-                    response.headers,
-                    response.iter_bytes(),
+                    headers,
+                    response.stream if plain else response.iter_bytes(),
                     attempt,
                     started,
                 )
@@ -215,6 +251,26 @@ class HttpxWire:
         if unwritable:
             raise core.unwritable(call)
         return response.status_code, response.headers, content
+
+    def _send_direct(
+        self, transport: httpx.BaseTransport, request: httpx.Request
+    ) -> httpx.Response:
+        """``Client.send`` for a client built here: the transport, then what shows of the rest."""
+        response = transport.handle_request(request)
+        response.request = request
+        headers = response.headers
+        if "set-cookie" in headers or "set-cookie2" in headers:
+            self.http.cookies.extract_cookies(response)
+        if _request_log.isEnabledFor(logging.INFO):
+            _request_log.info(  # httpx's own request line, in its words
+                'HTTP Request: %s %s "%s %d %s"',
+                request.method,
+                request.url,
+                response.http_version,
+                response.status_code,
+                response.reason_phrase,
+            )
+        return response
 
     def health(
         self, core: Any, url: str, headers: dict[str, str]

@@ -19,26 +19,39 @@ call). Every setting of a ``ServiceConfig`` holds as on httpx's transport:
 - No redirect is followed and urllib3 never retries (``retries=False``): only the retry
   layer repeats a call, within its budget and deadline, with ``X-Retry-Attempt`` on the wire.
 
+A request goes the direct way (``Urllib3Wire._open``): urlopen's steps on a pooled connection,
+less what ours never need (redirects, retries, proxies), with the header block written in one
+piece, checked once per name and once per block instead of per header (http.client's two
+regular expressions per header were most of the cost of writing a request). A request with
+anything unusual (a header urllib3 writes itself, a name that is not an HTTP token, a value
+with a line break or non-ASCII, a target urllib3 would re-encode) goes by ``urlopen``, where
+http.client judges it as before: a header it refuses is ``InvalidRequestError``, nothing sent.
+
 Failures are classified by cause (``_wire.Failure``) and raised as a ``WireFailure`` that
 names only urllib3's class: urllib3's exceptions quote the URL with its query.
 
 urllib3 logs each request line (``"GET /api/v1/patients/<id>?..."``) at DEBUG on
-``urllib3.connectionpool``; ``install_log_filter`` rewrites our own requests' path to the route
-template there, and strips the query of any other.
+``urllib3.connectionpool`` (the direct path writes the same record there);
+``install_log_filter`` rewrites our own requests' path to the route template there, and strips
+the query of any other.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import re
 import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
+from http.client import HTTPException
 from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
+from urllib3.connection import _ResponseOptions
 from urllib3.exceptions import (
     ClosedPoolError,
     ConnectTimeoutError,
@@ -70,9 +83,25 @@ __all__ = ["LOGGER_NAME", "Urllib3Wire", "install_log_filter"]
 
 #: The logger urllib3 writes its request lines to.
 LOGGER_NAME = "urllib3.connectionpool"
+_request_log = logging.getLogger(LOGGER_NAME)
 _READ_SIZE = 65536
 #: urllib3 repeats nothing and follows no redirect (built once: urlopen would build it per call).
 _NO_RETRY = urllib3.Retry(total=False, redirect=False, raise_on_redirect=False)
+
+# -- the direct path (see ``Urllib3Wire._open``) ---------------------------------------------
+#: A header name that is an HTTP token: what http.client accepts, and more strictly.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+#: Names urllib3 writes itself unless the request has them: such a request goes by urlopen.
+_FRAMING = frozenset(("host", "accept-encoding", "content-length", "transfer-encoding"))
+#: A request target urllib3 would send unchanged (``_encode_target``): only characters allowed
+#: unencoded in a path (then a query, which may hold "?"), and upper-case percent escapes.
+_PLAIN_TARGET = re.compile(
+    r"/(?:[A-Za-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-F]{2})*"
+    r"(?:\?(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-F]{2})*)?"
+)
+#: Methods urllib3 sends without ``Content-Length: 0`` when they have no body.
+_NO_BODY_METHODS = frozenset(("GET", "HEAD", "DELETE", "TRACE", "OPTIONS", "CONNECT"))
+_NAME_CACHE_SIZE = 256
 
 
 class _Pool(urllib3.HTTPConnectionPool):
@@ -131,6 +160,10 @@ class Urllib3Wire:
         keepalive = config.max_keepalive_connections != 0 and config.keepalive_expiry != 0
         self._pool.idle_limit = config.keepalive_expiry if keepalive else 0.0
         self._config = config
+        self._tls = parts.scheme == "https"
+        self._fixed_lines = _fixed_lines(self._pool)
+        #: Header names already checked for the direct path (see ``_head``).
+        self._names: set[str] = set()
         self._timeouts: dict[tuple[float, float], urllib3.Timeout] = {}
         self._closed = False
         install_log_filter()
@@ -171,20 +204,28 @@ class Urllib3Wire:
         _route.set((target, self._prefix + call.route))
         failure: WireFailure | None = None
         unwritable = False
+        head = (
+            self._head(call.method, call.headers, call.content)
+            if _PLAIN_TARGET.fullmatch(target)
+            else None
+        )
         try:
-            response = self._pool.urlopen(
-                call.method,
-                target,
-                body=call.content,
-                headers=call.headers,
-                retries=_NO_RETRY,
-                redirect=False,
-                assert_same_host=False,
-                timeout=timeout,
-                pool_timeout=pool_wait,
-                preload_content=False,
-                release_conn=False,
-            )
+            if head is not None:
+                response = self._open(call.method, target, head, call.content, timeout, pool_wait)
+            else:
+                response = self._pool.urlopen(
+                    call.method,
+                    target,
+                    body=call.content,
+                    headers=call.headers,
+                    retries=_NO_RETRY,
+                    redirect=False,
+                    assert_same_host=False,
+                    timeout=timeout,
+                    pool_timeout=pool_wait,
+                    preload_content=False,
+                    release_conn=False,
+                )
         except HTTPError as exc:
             failure = _classified(exc)
         except (ValueError, UnicodeError):
@@ -219,6 +260,108 @@ class Urllib3Wire:
             raise core.on_transport_error(call, failure, attempt, started) from failure
         return status, headers, content
 
+    def _head(self, method: str, headers: Mapping[str, str], body: bytes | None) -> bytes | None:
+        """The request's header lines as urllib3 would write them, in one piece; ``None`` when
+        the request has anything unusual (urlopen then writes it, and http.client judges it).
+
+        http.client checks each header with two regular expressions per request, most of
+        the cost of writing one. The core has already refused CR, LF, NUL and non-ASCII in a
+        call's own headers (the config, in its fixed ones): here a name is checked once (an
+        HTTP token, not one urllib3 writes itself), and all values at once (ASCII, no CR or
+        LF but the separators), which accepts only what http.client accepts, and writes the
+        same lines.
+        """
+        if not self._names.issuperset(headers) and not self._learn(headers):
+            return None
+        if "User-Agent" not in headers:
+            return None  # urllib3 would add its own
+        try:
+            text = "\r\n".join(map(": ".join, headers.items()))
+        except TypeError:
+            return None  # a value that is not a str
+        lines = len(headers) - 1
+        if not text.isascii() or text.count("\n") != lines or text.count("\r") != lines:
+            return None
+        if body is not None:
+            text = f"{self._fixed_lines}Content-Length: {len(body)}\r\n{text}"
+        elif method not in _NO_BODY_METHODS:
+            text = f"{self._fixed_lines}Content-Length: 0\r\n{text}"
+        else:
+            text = self._fixed_lines + text
+        return text.encode("ascii")
+
+    def _learn(self, headers: Mapping[str, str]) -> bool:
+        names = self._names
+        for name in headers:
+            if name in names:
+                continue
+            if not isinstance(name, str) or not _TOKEN.fullmatch(name) or name.lower() in _FRAMING:
+                return False
+            if len(names) < _NAME_CACHE_SIZE:  # bounded: names are few, unless a caller varies them
+                names.add(name)
+        return True
+
+    def _open(
+        self,
+        method: str,
+        target: str,
+        head: bytes,
+        body: bytes | None,
+        timeout: urllib3.Timeout,
+        pool_wait: float,
+    ) -> Any:
+        """urlopen's work for one request on a pooled connection, less what ours never need
+        (redirects, retries, proxies, re-encoding a plain target, re-checking the headers).
+        Failures are raised as urlopen raises them, so ``_classified`` reads them the same.
+        """
+        pool = self._pool
+        conn: Any = pool._get_conn(timeout=pool_wait)  # EmptyPoolError, ClosedPoolError
+        clean = False
+        try:
+            conn.timeout = timeout.connect_timeout
+            if self._tls:
+                try:
+                    # Connects if closed (TCP, then the TLS handshake); warns if unverified.
+                    pool._validate_conn(conn)
+                except (TimeoutError, ssl.SSLError) as exc:  # socket.timeout is TimeoutError
+                    pool._raise_timeout(err=exc, url=target, timeout_value=conn.timeout)
+                    raise
+            _write(conn, method, target, head, body)
+            read = timeout.read_timeout
+            if not conn.is_closed:
+                if read == 0:
+                    raise ReadTimeoutError(pool, target, "Read timed out. (read timeout=0)")
+                conn.timeout = read
+            try:
+                response = conn.getresponse()
+            except OSError as exc:  # ssl.SSLError included
+                pool._raise_timeout(err=exc, url=target, timeout_value=read)
+                raise
+            clean = True
+        except ssl.SSLError as exc:  # ssl.CertificateError included
+            raise SSLError(exc) from exc
+        except (OSError, HTTPException) as exc:
+            raise ProtocolError("Connection aborted.", exc) from exc
+        finally:
+            if not clean:
+                conn.close()
+                pool._put_conn(None)  # the pool's slot, for a fresh connection
+        response._connection = conn  # release_conn() puts it back
+        response._pool = pool
+        if _request_log.isEnabledFor(logging.DEBUG):  # the request line urlopen logs
+            _request_log.debug(
+                '%s://%s:%s "%s %s %s" %s %s',
+                pool.scheme,
+                pool.host,
+                pool.port,
+                method,
+                target,
+                response.version_string,
+                response.status,
+                response.length_remaining,
+            )
+        return response
+
     def health(
         self, core: Any, url: str, headers: dict[str, str]
     ) -> tuple[int | None, str | None, bytes]:
@@ -244,6 +387,40 @@ class Urllib3Wire:
         except HTTPError as exc:
             return None, _classified(exc).failure.name, b""
         return response.status, None, body
+
+
+def _fixed_lines(pool: _Pool) -> str:
+    """The Host and Accept-Encoding lines http.client writes for this pool's requests, taken
+    from http.client itself once (a request line put on a connection that never connects),
+    so that the direct path need not have them written and checked per request."""
+    probe: Any = pool.ConnectionCls(host=pool.host, port=pool.port)
+    probe.putrequest("GET", "/")
+    lines = [line.decode("ascii") for line in probe._buffer[1:]]
+    probe.close()
+    return "".join(f"{line}\r\n" for line in lines)
+
+
+def _write(conn: Any, method: str, target: str, head: bytes, body: bytes | None) -> None:
+    """urllib3's ``HTTPConnection.request`` for a prepared request: the request line (and the
+    Host and Accept-Encoding lines http.client adds), our header block, then the body."""
+    if conn.sock is not None:
+        conn.sock.settimeout(conn.timeout)
+    conn._response_options = _ResponseOptions(
+        request_method=method,
+        request_url=target,
+        preload_content=False,
+        decode_content=True,
+        enforce_content_length=True,
+    )
+    try:
+        conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+        conn._output(head)
+        conn.endheaders(body)
+    except BrokenPipeError:
+        pass  # the server may close once it has answered: its answer is still read
+    except OSError as exc:
+        if exc.errno != errno.EPROTOTYPE and exc.errno != errno.ECONNRESET:
+            raise
 
 
 def _chunks(response: Any, core: Any, call: Any) -> Iterator[bytes]:
