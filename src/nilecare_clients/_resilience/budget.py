@@ -51,9 +51,10 @@ class RetryBudget:
             self._current = now
         return now % _BUCKETS
 
-    def record_request(self) -> None:
-        """A first attempt went out: it earns ``ratio`` of a retry."""
-        now = int(self._clock() / self._bucket_width)
+    def record_request(self, at: float | None = None) -> None:
+        """A first attempt went out (at ``at`` on the clock, if the caller has just read it):
+        it earns ``ratio`` of a retry."""
+        now = int((self._clock() if at is None else at) / self._bucket_width)
         with self._lock:
             # Within the current bucket (nearly every call) there is nothing to zero.
             self._requests[now % _BUCKETS if now == self._current else self._advance()] += 1
