@@ -1259,7 +1259,7 @@ class BaseServiceClient(_ClientBase):
     def _attempt(self, call: _Call, attempt: int) -> Any:
         """One exchange of an admitted call (``core.admit`` said yes)."""
         core = self._core
-        token = self._token(call)
+        token = self._token(call) if core.token_provider is not None else None
         bulkhead = core.bulkhead
         # A free slot (the usual case) is taken without working out how long to queue.
         if not (bulkhead.try_acquire() or bulkhead.acquire(core.bulkhead_wait(call))):
