@@ -355,7 +355,9 @@ class Endpoint(Generic[T]):
             else:
                 path_params = {
                     placeholder: check_uuid(name, value)
-                    for placeholder, name, value in zip(self.placeholders, self.ids, ids)
+                    for placeholder, name, value in zip(
+                        self.placeholders, self.ids, ids, strict=True
+                    )
                 }
             return Bound(self, path_params, path=self.route.format_map(path_params))
         if len(ids) != len(self.ids):
