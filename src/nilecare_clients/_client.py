@@ -196,6 +196,10 @@ class _ClientCore:
         #: Whether calls are access-audited (the Clinical clients: patient data).
         self.audited = audited
         self.service = config.name
+        # Read on every call: plain attributes here rather than the config model's.
+        self.base_url = config.base_url
+        self.deadline = config.deadline
+        self.keys_honoured = config.idempotency_keys_honoured
         shared = state_for(config)
         self.breaker = shared.breaker
         self.budget = shared.budget
@@ -246,9 +250,7 @@ class _ClientCore:
         call.method = method = endpoint.method
         call.route = route = endpoint.route
         path = bound.path
-        call.url = self.config.base_url + (
-            path if path is not None else build_path(route, path_params)
-        )
+        call.url = self.base_url + (path if path is not None else build_path(route, path_params))
         call.params = {k: v for k, v in params.items() if v is not None} if params else None
         call.correlation_id = cid = get_correlation_id() or new_correlation_id()
         out = dict(self.call_headers)
@@ -277,11 +279,12 @@ class _ClientCore:
             out["Idempotency-Key"] = key
         call.idempotency_key = key
         call.headers = out
-        call.repeatable = is_repeatable(
-            method, key is not None, self.config.idempotency_keys_honoured
+        call.repeatable = (
+            endpoint.repeatable  # the method alone says so, key or not (most calls)
+            or is_repeatable(method, key is not None, self.keys_honoured)
         )
         now = self.retry.clock()
-        deadline = now + self.config.deadline
+        deadline = now + self.deadline
         scoped = get_deadline()
         if scoped is not None:
             deadline = min(deadline, now + (scoped - time.monotonic()))
@@ -425,11 +428,12 @@ class _ClientCore:
     def prepare_attempt(self, call: _Call, attempt: int, token: str | None) -> float:
         """This attempt's headers (deadline, retry number, token); returns the time left."""
         headers = call.headers
+        now = self.retry.clock()  # the budget's clock too (one per service): read once
         if attempt == 1:
             # Only a first attempt that really goes out earns retry budget (a call refused by
             # the open breaker must not bank retries for when it half-opens).
-            self.budget.record_request()
-        left = call.deadline - self.retry.clock()
+            self.budget.record_request(now)
+        left = call.deadline - now
         headers["X-Request-Deadline-Ms"] = str(max(1, int(left * 1000)))
         if call.retries:
             headers["X-Retry-Attempt"] = str(call.retries)
@@ -1255,7 +1259,7 @@ class BaseServiceClient(_ClientBase):
     def _attempt(self, call: _Call, attempt: int) -> Any:
         """One exchange of an admitted call (``core.admit`` said yes)."""
         core = self._core
-        token = self._token(call)
+        token = self._token(call) if core.token_provider is not None else None
         bulkhead = core.bulkhead
         # A free slot (the usual case) is taken without working out how long to queue.
         if not (bulkhead.try_acquire() or bulkhead.acquire(core.bulkhead_wait(call))):

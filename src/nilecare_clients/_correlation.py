@@ -48,18 +48,20 @@ def new_correlation_id() -> str:
 
 
 _BATCH = 256
-# The variant nibble of a UUID is 10xx: keep the random low two bits of the drawn nibble.
-_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+# Version 4 (0100 in the high nibble of byte 6) and variant 10xx (byte 8), set on the whole
+# batch at once by byte tables; the other bits stay random.
+_VERSION = bytes((x & 0x0F) | 0x40 for x in range(256))
+_VARIANT = bytes((x & 0x3F) | 0x80 for x in range(256))
+_GROUPS = re.compile(r"(.{8})(.{4})(.{4})(.{4})(.{12})")
 
 
 def _uuid4_batch() -> list[str]:
-    h = os.urandom(16 * _BATCH).hex()
-    v = _VARIANT
-    return [
-        f"{h[i : i + 8]}-{h[i + 8 : i + 12]}-4{h[i + 13 : i + 16]}-"
-        f"{v[h[i + 16]]}{h[i + 17 : i + 20]}-{h[i + 20 : i + 32]}"
-        for i in range(0, 32 * _BATCH, 32)
-    ]
+    # Bytes, groups and hyphens done in C over the batch (about a third of the per-id cost
+    # of formatting each id in Python).
+    raw = bytearray(os.urandom(16 * _BATCH))
+    raw[6::16] = raw[6::16].translate(_VERSION)
+    raw[8::16] = raw[8::16].translate(_VARIANT)
+    return list(map("-".join, _GROUPS.findall(raw.hex())))
 
 
 def is_valid_correlation_id(value: str) -> bool:

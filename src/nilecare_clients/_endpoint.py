@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar, get_args
 from pydantic import BaseModel, ValidationError
 
 from nilecare_clients._correlation import new_correlation_id
+from nilecare_clients._decisions import is_repeatable
 from nilecare_clients._errors import InvalidRequestError, ServiceError
 from nilecare_clients.models._base import is_uuid
 from nilecare_clients.models.common import Page
@@ -314,6 +315,10 @@ class Endpoint(Generic[T]):
     placeholders: tuple[str, ...] = field(init=False, default=())
     #: Derived: the keyword values a call may give.
     accepts: frozenset[str] = field(init=False, default=frozenset())
+    #: Derived: a call is its ids alone (no query, body, check or key), as most reads are.
+    ids_only: bool = field(init=False, default=False, repr=False, compare=False)
+    #: Derived: the method alone makes every call of it repeatable (a read, PUT, DELETE).
+    repeatable: bool = field(init=False, default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         names = tuple(_PLACEHOLDER.findall(self.route))
@@ -330,6 +335,8 @@ class Endpoint(Generic[T]):
         if self.safety is Safety.KEYED:
             accepts.add("idempotency_key")
         object.__setattr__(self, "accepts", frozenset(accepts))
+        object.__setattr__(self, "ids_only", not accepts and self.check is None)
+        object.__setattr__(self, "repeatable", is_repeatable(self.method, False, False))
         item = _page_item(self.returns)
         if item is not None and self.parse is None:
             object.__setattr__(self, "parse", _page_parser(item, self.key))
@@ -339,6 +346,20 @@ class Endpoint(Generic[T]):
 
     def bind(self, ids: Sequence[object], values: Mapping[str, Any]) -> Bound[T]:
         """This call's request, checked before any I/O (pure but for a new idempotency key)."""
+        if self.ids_only and not values and len(ids) == len(self.ids):
+            # The usual get by id: nothing but the ids to check, the path filled in once.
+            if not ids:
+                return Bound(self, path=self.route)
+            if len(ids) == 1:
+                path_params = {self.placeholders[0]: check_uuid(self.ids[0], ids[0])}
+            else:
+                path_params = {
+                    placeholder: check_uuid(name, value)
+                    for placeholder, name, value in zip(
+                        self.placeholders, self.ids, ids, strict=True
+                    )
+                }
+            return Bound(self, path_params, path=self.route.format_map(path_params))
         if len(ids) != len(self.ids):
             raise InvalidRequestError(f"{self.method} {self.route} takes {len(self.ids)} id(s)")
         if values and values.keys() - self.accepts:  # (no values, the usual get: no set built)

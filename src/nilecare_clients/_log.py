@@ -143,8 +143,9 @@ def _structlog_bound(structlog: Any) -> _Bound:
 
 def enabled(level: str) -> bool:
     """Whether an event at ``level`` would be logged: ask before building expensive fields."""
-    structlog = _configured_structlog()
-    if structlog is not None:
+    # _configured_structlog, inline: asked on every successful call.
+    structlog = sys.modules.get("structlog")
+    if structlog is not None and structlog.is_configured():
         return _LEVELS[level] >= _structlog_bound(structlog).min_level
     return stdlib_logger.isEnabledFor(_LEVELS[level])
 

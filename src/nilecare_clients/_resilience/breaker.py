@@ -225,6 +225,20 @@ class ServiceBreaker:
         if self._throttling and outcome != NEUTRAL:
             self.throttle.record(outcome != GONE and not overloaded)
         with self._lock:
+            if outcome == HEALTHY and not probe:
+                # The steady state: one more success into full windows of successes changes
+                # nothing (no transition without a failure or a probe; no failure in the
+                # service's window means no transport failure in a row either).
+                service = self._service
+                circuit = self._routes.get(route)
+                if (
+                    not service.failures
+                    and circuit is not None
+                    and not circuit.failures
+                    and len(service.window) == service.window.maxlen
+                    and len(circuit.window) == circuit.window.maxlen
+                ):
+                    return
             if outcome == NEUTRAL:
                 if probe & SERVICE_PROBE:
                     self._service.release_probe()

@@ -51,10 +51,13 @@ class RetryBudget:
             self._current = now
         return now % _BUCKETS
 
-    def record_request(self) -> None:
-        """A first attempt went out: it earns ``ratio`` of a retry."""
+    def record_request(self, at: float | None = None) -> None:
+        """A first attempt went out (at ``at`` on the clock, if the caller has just read it):
+        it earns ``ratio`` of a retry."""
+        now = int((self._clock() if at is None else at) / self._bucket_width)
         with self._lock:
-            self._requests[self._advance()] += 1
+            # Within the current bucket (nearly every call) there is nothing to zero.
+            self._requests[now % _BUCKETS if now == self._current else self._advance()] += 1
 
     def try_spend(self) -> bool:
         """Take one retry from the budget; ``False`` when it is spent."""

@@ -103,14 +103,23 @@ class Throttle:
 
     def rejects(self) -> bool:
         """Whether the next call is refused locally (a random draw only when shedding)."""
-        p = self.rejection_probability()
-        return p > 0.0 and self._random() < p
+        # rejection_probability's arithmetic, inline: asked before every first attempt.
+        now = int(self._clock() / self._width)
+        if now != self._current:
+            with self._lock:
+                self._advance(now)
+        requests = self.requests
+        if requests < self.min_requests:
+            return False
+        excess = requests - self.k * self.accepts
+        return excess > 0 and self._random() < excess / (requests + 1)
 
     def record(self, accepted: bool) -> None:
         """One call went out and ended: accepted by the service, or refused / unanswered."""
         now = int(self._clock() / self._width)
         with self._lock:
-            slot = self._advance(now)
+            # Within the current bucket (nearly every call) there is nothing to drop.
+            slot = now % _BUCKETS if now == self._current else self._advance(now)
             self._requests[slot] += 1
             self.requests += 1
             if accepted:
