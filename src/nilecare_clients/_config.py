@@ -65,9 +65,10 @@ BOOLEAN_SPELLINGS: dict[str, bool] = {
     "off": False,
 }
 _SPELLINGS_TEXT = "true/false, 1/0, yes/no or on/off"
-# What may go in an HTTP header value as we send it: visible ASCII and inner spaces.
-_HEADER_VALUE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# What may go in an HTTP header as we send it: a value of visible ASCII and inner spaces, a
+# name a token (RFC 9110).
+HEADER_VALUE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 def _rule(error: Mapping[str, Any]) -> str:
@@ -291,7 +292,7 @@ class ServiceConfig(_Frozen):
         if value is None:
             return None
         stripped = value.get_secret_value().strip()
-        if not _HEADER_VALUE.fullmatch(stripped):
+        if not HEADER_VALUE.fullmatch(stripped):
             raise ValueError(_HEADER_RULE)
         return SecretStr(stripped)
 
@@ -299,14 +300,14 @@ class ServiceConfig(_Frozen):
     @classmethod
     def _check_headers(cls, value: Mapping[str, str]) -> Mapping[str, str]:
         for name, text in value.items():
-            if not _HEADER_NAME.fullmatch(name) or not _HEADER_VALUE.fullmatch(text):
+            if not HEADER_NAME.fullmatch(name) or not HEADER_VALUE.fullmatch(text):
                 raise ValueError("names and values must be printable ASCII, without line breaks")
         return value
 
     @field_validator("user_agent")
     @classmethod
     def _check_user_agent(cls, value: str) -> str:
-        if not _HEADER_VALUE.fullmatch(value):
+        if not HEADER_VALUE.fullmatch(value):
             raise ValueError(_HEADER_RULE)
         return value
 
@@ -528,7 +529,7 @@ def checked_token(token: object, source: str) -> str:
     if not isinstance(token, str):
         raise ConfigurationError(f"{source} must return a str")
     stripped = token.strip()
-    if not _HEADER_VALUE.fullmatch(stripped):
+    if not HEADER_VALUE.fullmatch(stripped):
         raise ConfigurationError(f"{source} {_HEADER_RULE}")
     return stripped
 

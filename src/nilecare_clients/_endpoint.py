@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
+from nilecare_clients._config import HEADER_VALUE
 from nilecare_clients._correlation import new_correlation_id
 from nilecare_clients._decisions import is_repeatable
 from nilecare_clients._errors import InvalidRequestError, ServiceError
@@ -253,8 +254,10 @@ def wire_body(model: type[B], body: B | Mapping[str, Any]) -> dict[str, Any]:
 def _idempotency_key(given: object) -> str:
     if given is None:
         return new_correlation_id()
-    if not isinstance(given, str) or not 1 <= len(given) <= 255 or not given.isascii():
-        raise InvalidRequestError("idempotency_key must be a non-empty ASCII string (<= 255 chars)")
+    if not isinstance(given, str) or len(given) > 255 or not HEADER_VALUE.fullmatch(given):
+        raise InvalidRequestError(
+            "idempotency_key must be 1-255 visible ASCII characters (inner spaces allowed)"
+        )
     return given
 
 
@@ -444,6 +447,8 @@ def adhoc(
     )
     if params:
         params = {k: _text(k, v) for k, v in params.items()}
+    if idempotency_key is not None:
+        idempotency_key = _idempotency_key(idempotency_key)
     return Bound(endpoint, path_params, params, json, idempotency_key, headers)
 
 

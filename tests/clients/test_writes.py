@@ -216,3 +216,29 @@ async def test_iter_patients_makes_no_request_until_iterated(
     anything = router.route()
     clinical.iter_patients()
     assert not anything.called
+
+
+@pytest.mark.parametrize("key", ["k\r\nX-Evil: 1", "k\r\n folded", "k\x00", " k", "", "k" * 256])
+async def test_a_key_http_cannot_carry_is_refused_before_any_io(
+    clinical: Any, router: respx.MockRouter, key: str
+) -> None:
+    """A key with a line break (even a folded one), a control character, an outer space, or
+    no character at all is refused on every transport before anything is sent."""
+    route = router.post(host=CLINICAL_HOST, path=PATIENTS)
+    with pytest.raises(InvalidRequestError, match="idempotency_key"):
+        await call(clinical.create_patient(patient_create(), idempotency_key=key))
+    with pytest.raises(InvalidRequestError, match="idempotency_key"):
+        await call(clinical._request("POST", PATIENTS, json={}, idempotency_key=key))
+    assert route.call_count == 0
+
+
+@pytest.mark.parametrize("name", ["X Odd", " X-Lead", "", "X-Ä", "X:Y"])
+async def test_a_header_name_that_is_not_a_token_is_refused_before_any_io(
+    clinical: Any, router: respx.MockRouter, name: str
+) -> None:
+    """Both sync wires send the same headers: a name that is not an HTTP token (which
+    http.client would write and h11 would refuse) never reaches either."""
+    route = router.post(host=CLINICAL_HOST, path=PATIENTS)
+    with pytest.raises(InvalidRequestError, match="nothing was sent"):
+        await call(clinical._request("POST", PATIENTS, json={}, headers={name: "1"}))
+    assert route.call_count == 0

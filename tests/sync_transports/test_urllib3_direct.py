@@ -134,6 +134,8 @@ def test_the_direct_path_writes_what_urlopen_writes(monkeypatch: pytest.MonkeyPa
         ({"X-Note": "a\nX-Evil: 1"}, None),  # a bare LF (the core refuses it first)
         ({"X-A\r\nX-Evil": "1"}, None),  # a line break in a name (the core refuses it first)
         ({"X-Note": "a\x00b"}, None),  # NUL (the core refuses it first)
+        ({"X Odd": "1"}, None),  # a name that is not a token (the core refuses it first)
+        ({"X-Ok": "v"}, "k\r\n folded"),  # a folded idempotency key (the core refuses it)
     ],
 )
 def test_a_header_http_forbids_is_refused_with_nothing_sent(
@@ -143,7 +145,7 @@ def test_a_header_http_forbids_is_refused_with_nothing_sent(
         with urllib3_client(url) as client:
             client._request("GET", "/api/v1/things")  # a pooled, connected connection
             for _ in range(2):
-                with pytest.raises(InvalidRequestError, match="nothing was sent"):
+                with pytest.raises(InvalidRequestError):
                     client._request(
                         "POST", "/api/v1/things", json={}, headers=headers, idempotency_key=key
                     )
@@ -152,20 +154,16 @@ def test_a_header_http_forbids_is_refused_with_nothing_sent(
         assert all(r.startswith(b"GET ") for r in seen)
 
 
-def test_unusual_names_and_values_go_by_urlopen_as_before() -> None:
-    """A name urllib3 writes itself, a non-token name http.client accepts, a folded value:
-    written by urlopen and http.client, exactly as before the direct path."""
+def test_unusual_names_and_targets_go_by_urlopen_as_before() -> None:
+    """A name urllib3 writes itself, a target urllib3 would re-encode: written by urlopen and
+    http.client, exactly as before the direct path."""
     with capturing_server() as (url, seen):
         with urllib3_client(url) as client:
             client._request("GET", "/api/v1/things", headers={"Accept-Encoding": "gzip"})
-            client._request("GET", "/api/v1/things", headers={"X Odd": "1"})
-            client._request("POST", "/api/v1/things", json={}, idempotency_key="k\r\n folded")
             client._request("GET", "/api/v1/th%69ngs")
-        assert len(seen) == 4
+        assert len(seen) == 2
         assert b"\r\nAccept-Encoding: gzip\r\n" in seen[0]
         assert b"identity" not in seen[0]
-        assert b"\r\nX Odd: 1\r\n" in seen[1]
-        assert b"\r\nIdempotency-Key: k\r\n folded\r\n" in seen[2]
 
 
 def test_the_methods_sent_without_a_length_are_urllib3s() -> None:
