@@ -273,7 +273,7 @@ def fail_fast(spec: Result) -> Result:
     out: Result = {}
 
     client = ClinicalServiceClient(config=config(spec, name="clinical-down", **policy))
-    for _ in range(3):  # the first 503 opens the breaker
+    for _ in range(3):  # the first refused connection opens the service's circuit
         with contextlib.suppress(Exception):
             client.get_patient(PATIENT_ID)
     assert client.breaker_state == "open", client.breaker_state

@@ -34,6 +34,7 @@ import argparse
 import json
 import os
 import platform
+import socket
 import subprocess
 import sys
 import time
@@ -52,6 +53,15 @@ def require_matplotlib() -> None:
         import matplotlib  # noqa: F401
     except ImportError:
         sys.exit("bench: matplotlib is missing: run `make bench-deps` (or pip install matplotlib)")
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released): its connections are refused,
+    which opens a service's circuit at once with ``consecutive_failures=1``. A 503 would not:
+    it is an answer, judged by the route's window and the throttle (issue 22)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def worker(spec: dict[str, Any]) -> dict[str, Any]:
@@ -102,7 +112,7 @@ def main() -> None:
 
     with running_server(prefer_nginx=not args.fallback_server) as (server, note):
         base = f"http://127.0.0.1:{server.port}"
-        down = f"http://127.0.0.1:{server.fail_port}"
+        down = f"http://127.0.0.1:{closed_port()}"  # refused: a service that is gone
         print(
             f"bench: server {server.name} on 127.0.0.1:{server.port} (core {server_core}); "
             f"clients on core {client_core}"
