@@ -50,7 +50,7 @@ def leaked() -> Iterator[Callable[[], list[str]]]:
     def ours() -> list[str]:
         gc.collect()
         found = [
-            type(o).__name__ if isinstance(o, ServiceError) else o.f_code.co_name  # type: ignore[attr-defined]
+            type(o).__name__ if isinstance(o, ServiceError) else o.f_code.co_name
             for o in gc.garbage
             if _ours(o)
         ]
