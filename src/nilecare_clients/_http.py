@@ -27,12 +27,11 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from contextvars import ContextVar
 
 import httpx as httpx  # the seam: re-exported on purpose
 
-from nilecare_clients import _state
+from nilecare_clients._loggers import FilterInstaller
 
 __all__ = ["HTTP_LOGGER_NAME", "TRACE_LOGGER_NAMES", "httpx", "install_log_filter", "name_route"]
 
@@ -95,20 +94,13 @@ class _TraceAllowList(logging.Filter):
         return True
 
 
-_install_lock = threading.Lock()
-_state.lock_reinit_at_fork(_install_lock)
-_installed: list[logging.Filter] = []
+def _filters() -> list[tuple[str, logging.Filter]]:
+    trace_filter = _TraceAllowList()  # one instance on every httpcore/h11 logger
+    return [
+        (HTTP_LOGGER_NAME, _RouteTemplateInHttpLogs()),
+        *((name, trace_filter) for name in TRACE_LOGGER_NAMES),
+    ]
 
 
-def install_log_filter() -> None:
-    """Put the filters on the HTTP package's loggers once (idempotent, cheap after the first)."""
-    if _installed:
-        return
-    with _install_lock:
-        if not _installed:
-            log_filter = _RouteTemplateInHttpLogs()
-            logging.getLogger(HTTP_LOGGER_NAME).addFilter(log_filter)
-            trace_filter = _TraceAllowList()
-            for name in TRACE_LOGGER_NAMES:
-                logging.getLogger(name).addFilter(trace_filter)
-            _installed.append(log_filter)
+#: Puts the filters on the HTTP package's loggers (the first client calls it).
+install_log_filter = FilterInstaller(_filters)

@@ -45,7 +45,6 @@ __all__ = [
     "HttpxWire",
     "build_async_client",
     "build_async_wire",
-    "build_sync_client",
     "build_sync_wire",
     "map_transport_error",
     "timeout_for",
@@ -123,10 +122,6 @@ def _client_kwargs(config: ServiceConfig, transport: Any) -> dict[str, Any]:
         kwargs["limits"] = _limits(config)
         kwargs["verify"] = _verify(config)
     return kwargs
-
-
-def build_sync_client(config: ServiceConfig, transport: httpx.BaseTransport | None) -> httpx.Client:
-    return httpx.Client(**_client_kwargs(config, transport))
 
 
 def build_async_client(

@@ -42,7 +42,6 @@ import errno
 import logging
 import re
 import ssl
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
@@ -64,8 +63,8 @@ from urllib3.exceptions import (
 )
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
-from nilecare_clients import _state
 from nilecare_clients._config import ServiceConfig
+from nilecare_clients._loggers import FilterInstaller
 from nilecare_clients._wire import (
     CONNECT_FAILED,
     CONNECT_TIMEOUT,
@@ -525,18 +524,10 @@ def _safe_warning_arg(arg: object, named: tuple[str, str] | None) -> object:
 #: The logger of urllib3's connection warnings (a malformed header, a certificate mismatch).
 CONNECTION_LOGGER_NAME = "urllib3.connection"
 
-_install_lock = threading.Lock()
-_state.lock_reinit_at_fork(_install_lock)  # as _http's: a fork must not inherit it held
-_installed: list[logging.Filter] = []
-
-
-def install_log_filter() -> None:
-    """Put the filter on urllib3's request-line logger once (idempotent)."""
-    if _installed:
-        return
-    with _install_lock:
-        if not _installed:
-            log_filter = _RouteTemplateInUrllib3Logs()
-            logging.getLogger(LOGGER_NAME).addFilter(log_filter)
-            logging.getLogger(CONNECTION_LOGGER_NAME).addFilter(_NoUrlNoHeadersInUrllib3Warnings())
-            _installed.append(log_filter)
+#: Puts the filters on urllib3's request-line and connection loggers (the first wire does).
+install_log_filter = FilterInstaller(
+    lambda: [
+        (LOGGER_NAME, _RouteTemplateInUrllib3Logs()),
+        (CONNECTION_LOGGER_NAME, _NoUrlNoHeadersInUrllib3Warnings()),
+    ]
+)

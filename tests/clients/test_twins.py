@@ -40,7 +40,6 @@ RENAMED = {
     "__aenter__": "__enter__",
     "__aexit__": "__exit__",
     "async_sleep": "sleep",
-    "build_async_client": "build_sync_client",
     "AsyncIterator": "Iterator",
 }
 
